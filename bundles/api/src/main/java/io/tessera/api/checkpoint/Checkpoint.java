@@ -1,0 +1,42 @@
+package io.tessera.api.checkpoint;
+
+import io.tessera.api.Tensor;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * An opened checkpoint: its typed configuration and its tensors, memory-mapped in place.
+ *
+ * <p>Reference counted: the mappings live in one arena per opened checkpoint, unmapped when the last holder
+ * calls {@link #close()}. A loaded model {@link #retain() retains} the checkpoint it reads, so stopping the
+ * checkpoint bundle never unmaps weights still in use. Thread-safe; tensor views are read-only.
+ */
+public interface Checkpoint extends AutoCloseable {
+
+    /** The directory this checkpoint was opened from. */
+    Path directory();
+
+    /** The typed model configuration. */
+    ModelConfig config();
+
+    /** Every tensor, in index order ({@code *_scale_inv} tensors are attached to their weights, not listed). */
+    Collection<Tensor> tensors();
+
+    /** The tensor of that exact name, if present. */
+    Optional<Tensor> find(String name);
+
+    /**
+     * The tensor of that exact name.
+     *
+     * @throws CheckpointException naming the missing tensor and this checkpoint's directory
+     */
+    Tensor tensor(String name) throws CheckpointException;
+
+    /** Adds a holder; each call must be matched by one {@link #close()}. Returns this. */
+    Checkpoint retain();
+
+    /** Releases one reference; the last release unmaps the shards. Idempotent per holder is not guaranteed. */
+    @Override
+    void close();
+}

@@ -1,0 +1,7 @@
+/**
+ * Opening Hugging Face checkpoints: tensors memory-mapped in place and the typed model configuration.
+ * <p>At 0.x while the first wave of implementations reshapes it: minor versions may break.
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("0.1.0")
+package io.tessera.api.checkpoint;

@@ -1,0 +1,193 @@
+package io.tessera.api.kernel;
+
+import io.tessera.api.DType;
+import io.tessera.api.Tensor;
+
+/**
+ * A kernel backend: it owns device memory and runs the ops of the MiMo forward pass on it.
+ *
+ * <h2>Selection</h2>
+ * Registered as an OSGi service with the property {@value #BACKEND} (e.g. {@code backend=cpu},
+ * {@code backend=cuda}) and a {@code service.ranking}; the engine takes the highest-ranked one unless told
+ * otherwise. A backend registers only once it works (device, libraries, self-test); a backend that cannot work
+ * stays unregistered and reports why elsewhere.
+ *
+ * <h2>Memory</h2>
+ * Components never touch a backend's memory directly: they ask for {@link Buffer}s (activations, ids, scratch),
+ * {@link Weight}s (checkpoint tensors, uploaded once) and {@link KvCache}s (the engine's KV pool), and pass these
+ * handles to ops. Handles belong to the backend that made them and are freed by {@code close()}; passing a
+ * handle of another backend is an {@link IllegalArgumentException}. A backend may read a weight in place from
+ * the memory-mapped checkpoint (the caller keeps the checkpoint retained while the weight lives) or copy it to
+ * the device.
+ *
+ * <h2>Ragged batches and asynchrony</h2>
+ * Every op works on rows: a batch of {@code R} rows, each row one token of some sequence, with its own position
+ * and KV slots ({@link Rows}). Prefill chunks, decode steps and speculative verification are the same calls with
+ * different rows. Ops are enqueued in call order and may run asynchronously; {@link #read} and
+ * {@link #synchronize} wait for everything enqueued before them. A buffer written by one op and read by a
+ * later one needs no synchronization in between.
+ *
+ * <h2>Shapes</h2>
+ * Activation buffers are row-major {@code [R, n]}: {@code Buffer.rows()} rows of {@code Buffer.cols()}. An op
+ * works on the first {@code rows.count()} rows (or the first {@code n} rows where an op says so) of buffers
+ * allocated for a maximum, so buffers are allocated once and reused for every step.
+ *
+ * <h2>Precision</h2>
+ * Every op accumulates in F32. Weights are converted exactly (BF16 and FP8 E4M3 are exactly representable in
+ * F32; FP8 blocks are multiplied by their F32 scale); a backend may round activations to a narrower type only if
+ * its {@link BackendInfo#contract()} says so. NaN and Inf propagate as in IEEE arithmetic (an op never hides a
+ * NaN: {@link #argmax} of a row containing NaN returns the index of the first NaN).
+ *
+ * <h2>Threads</h2>
+ * A backend may be used by several threads at once, as long as no two of them issue ops that write the same
+ * buffer concurrently. Ops issued by one thread run in the order issued.
+ */
+public interface KernelBackend {
+
+    /** The service property naming the backend: {@code backend=cpu}, {@code backend=cuda}, ... */
+    String BACKEND = "backend";
+
+    /** The backend's name, equal to its {@value #BACKEND} service property. */
+    String name();
+
+    /** Device, threads, memory in use, and the precision contract. */
+    BackendInfo info();
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    /**
+     * Allocates a zero-filled {@code [rows, cols]} buffer of {@link DType#F32} or {@link DType#I32}.
+     *
+     * @throws IllegalArgumentException for another dtype or a non-positive size
+     * @throws OutOfMemoryError         when the device has no room (the message says how much was asked)
+     */
+    Buffer allocate(DType dtype, int rows, int cols);
+
+    /**
+     * Makes a weight of a checkpoint tensor: 1-D (norm weights, biases, sinks) or 2-D {@code [out, in]}, of dtype
+     * F32, BF16, F16 or F8_E4M3 (with its block scales). The tensor's memory must stay mapped while the weight
+     * lives.
+     *
+     * @throws IllegalArgumentException for an unsupported dtype or rank, naming the tensor
+     */
+    Weight weight(Tensor tensor);
+
+    /**
+     * Allocates KV storage for one layer: {@code slots} positions of {@code kvHeads × keyDim} keys and
+     * {@code kvHeads × valueDim} values. The layout is the backend's.
+     */
+    KvCache allocateKv(int slots, int kvHeads, int keyDim, int valueDim);
+
+    /** Makes the row descriptor of one step (see {@link Rows}). */
+    Rows rows(int[] positions, int[] kvBase, int[] kvCapacity);
+
+    /** Copies {@code len} floats from the host into {@code dst}, starting at flat element {@code offset}. */
+    void write(Buffer dst, long offset, float[] src, int from, int len);
+
+    /** Copies {@code len} ints from the host into an I32 {@code dst}, starting at flat element {@code offset}. */
+    void write(Buffer dst, long offset, int[] src, int from, int len);
+
+    /** Waits for pending ops, then copies {@code len} floats from flat element {@code offset} of {@code src}. */
+    void read(Buffer src, long offset, float[] dst, int from, int len);
+
+    /** Waits for pending ops, then copies {@code len} ints from flat element {@code offset} of I32 {@code src}. */
+    void read(Buffer src, long offset, int[] dst, int from, int len);
+
+    /**
+     * Copies the keys and values of KV slots {@code [slot, slot + count)} to the host in a backend-neutral form:
+     * {@code keys[count][kvHeads*keyDim]}, {@code values[count][kvHeads*valueDim]} flattened, F32 (hot swap).
+     */
+    void readKv(KvCache cache, int slot, int count, float[] keys, float[] values);
+
+    /** The inverse of {@link #readKv}. */
+    void writeKv(KvCache cache, int slot, int count, float[] keys, float[] values);
+
+    /** Waits until every op issued so far by the calling thread has finished. */
+    void synchronize();
+
+    // ---- ops ----------------------------------------------------------------------------------------------
+
+    /** {@code out[r] = table[ids[r]]} for the first {@code n} rows; ids is I32 {@code [≥n, 1]}. */
+    void embed(Weight table, Buffer ids, int n, Buffer out);
+
+    /**
+     * RMSNorm of the first {@code n} rows: {@code out[r] = w ⊙ x[r] / sqrt(mean(x[r]²) + eps)}. {@code out} may
+     * be {@code x}.
+     */
+    void rmsNorm(Buffer x, Weight w, float eps, int n, Buffer out);
+
+    /**
+     * {@code y[r][o] = Σ_i x[r][i] · W[o][i]} for the first {@code n} rows (y = x·Wᵀ), W dequantized on the fly
+     * (never materialized). {@code y} must not be {@code x}. {@code n = 1} is a GEMV and must run at the memory
+     * bandwidth limit; larger {@code n} reads W once for all rows.
+     */
+    void matmul(Buffer x, Weight w, int n, Buffer y);
+
+    /** {@code acc[r] += x[r]} for the first {@code n} rows. */
+    void add(Buffer acc, Buffer x, int n);
+
+    /** {@code out[r] = silu(gate[r]) ⊙ up[r]} with {@code silu(z) = z·σ(z)}; out may alias gate or up. */
+    void siluMul(Buffer gate, Buffer up, int n, Buffer out);
+
+    /**
+     * Writes {@code [a[r], b[r]]} (a's columns then b's) into {@code out[r]} for the first {@code n} rows
+     * (MTP: {@code concat(enorm(embedding), hnorm(hidden))}).
+     */
+    void concat(Buffer a, Buffer b, int n, Buffer out);
+
+    /** {@code dst[i] = src[index[i]]} for {@code i < n}; index is I32 (e.g. keep the last row of each sequence). */
+    void gatherRows(Buffer src, Buffer index, int n, Buffer dst);
+
+    /**
+     * NeoX (rotate-half) RoPE in place on {@code x} of shape {@code [R, heads × headDim]}: within each head, the
+     * pairs {@code (d, d + rotaryDim/2)} for {@code d < rotaryDim/2} rotate by {@code pos · theta^(−2d/rotaryDim)};
+     * dims from {@code rotaryDim} on pass through. Positions come from {@code rows}.
+     */
+    void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta);
+
+    /**
+     * Attention of one layer for every row. First stores each row's key and {@code valueScale ×} value at slot
+     * {@code kvBase + position mod kvCapacity} of {@code cache}; then each row attends the keys of its sequence
+     * at positions {@code [max(0, position − window + 1), position]} ({@code window = 0}: from 0):
+     * {@code a_j = q·k_j · scale}, softmax over those keys plus, when {@code sinks} is given, one extra column of
+     * value {@code sinks[h]} (unscaled) that is dropped after normalisation; output the weighted sum of values.
+     * Query head {@code h} reads kv head {@code h / (heads / kvHeads)}.
+     *
+     * @param q     {@code [R, heads × keyDim]}, RoPE applied
+     * @param k     {@code [R, kvHeads × keyDim]}, RoPE applied
+     * @param v     {@code [R, kvHeads × valueDim]}, not yet scaled
+     * @param sinks per-head sink logits {@code [heads]}, or null
+     * @param out   {@code [R, heads × valueDim]}
+     */
+    void attention(Rows rows, Buffer q, Buffer k, Buffer v, KvCache cache, AttentionParams params, Weight sinks,
+                   Buffer out);
+
+    /**
+     * MoE routing in F32 for the first {@code n} rows of router logits {@code [R, experts]}: {@code s = σ(logits)};
+     * selection by the top-{@code k} of {@code s + bias} (bias may be null; ties go to the lower index);
+     * {@code weights = s_sel / (Σ s_sel + 1e-20)} when {@code normalize}, else {@code s_sel}; then
+     * {@code × scaling}. Writes I32 {@code ids [R, k]} (in descending order of the selection score) and F32
+     * {@code weights [R, k]}. With {@code replay}, {@code ids} is read, not written, and only the weights are
+     * computed (routing replay).
+     */
+    void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
+               Buffer ids, Buffer weights);
+
+    /**
+     * Routed experts for the first {@code n} rows: {@code out[r] = Σ_j weights[r][j] ·
+     * down_e(silu(gate_e · x[r]) ⊙ up_e · x[r])} with {@code e = ids[r][j]}. Rows are grouped by expert so each
+     * expert's weights are read once per call.
+     */
+    void experts(Buffer x, ExpertWeights experts, Buffer ids, Buffer weights, int n, Buffer out);
+
+    /** {@code ids[r] = argmax(logits[r])} for the first {@code n} rows (first index on ties, first NaN wins). */
+    void argmax(Buffer logits, int n, Buffer ids);
+
+    /**
+     * Samples one id per row from {@code softmax(logits[r] / temperature[r])} restricted to the {@code topK[r]}
+     * most likely ids ({@code 0}: all) and then to the smallest prefix of probability ≥ {@code topP[r]}, using the
+     * caller's uniform number {@code u[r]} in [0, 1) (the host owns the random stream, so every backend draws the
+     * same token). {@code temperature[r] = 0} means argmax.
+     */
+    void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u, Buffer ids);
+}

@@ -1,0 +1,24 @@
+package io.tessera.api.model;
+
+import io.tessera.api.kernel.Buffer;
+import io.tessera.api.kernel.KvCache;
+import io.tessera.api.kernel.Rows;
+
+/** One MTP block with its weights; its KV cache is the engine's. One caller at a time. */
+public interface DraftBlock extends AutoCloseable {
+
+    /** The attention of this block (for KV sizing). */
+    Attention attention();
+
+    /**
+     * Computes the block's final-normed output for every row.
+     *
+     * @param tokens I32 {@code [R, 1]}: token {@code x_{i+k+1}} of each row
+     * @param hidden {@code [R, hidden]}: the main model's final-normed hidden state {@code H_i}
+     * @param out    {@code [R, hidden]}: RMSNorm(r; final_layernorm), ready for the shared lm_head
+     */
+    void forward(Rows rows, Buffer tokens, Buffer hidden, KvCache cache, Buffer out);
+
+    @Override
+    void close();
+}

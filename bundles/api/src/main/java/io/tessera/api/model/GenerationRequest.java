@@ -1,0 +1,20 @@
+package io.tessera.api.model;
+
+import java.util.Set;
+
+/**
+ * One generation.
+ *
+ * @param model          model name
+ * @param prompt         prompt token ids (non-empty)
+ * @param maxTokens      most new tokens
+ * @param sampling       temperature, top-k, top-p, seed
+ * @param stopTokens     ids that end the generation (the model's stop tokens are added)
+ * @param draftTokens    speculative draft tokens per step, 0–3 (−1: the model's default)
+ * @param recordRouting  return the routing record of the generated tokens
+ * @param replayRouting  routing record to replay (R3), or null
+ */
+public record GenerationRequest(String model, int[] prompt, int maxTokens, SamplingParams sampling,
+                                Set<Integer> stopTokens, int draftTokens, boolean recordRouting,
+                                RoutingRecord replayRouting) {
+}

@@ -1,0 +1,40 @@
+package io.tessera.api.tokenizer;
+
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A loaded tokenizer: byte-level BPE encoding token-exact with Hugging Face {@code tokenizers}, decoding, and the
+ * model's chat format. Immutable and thread-safe; the incremental decoders and output parsers it creates are not
+ * (one per stream).
+ */
+public interface Tokenizer {
+
+    /** Encodes text; added and special tokens in the text are matched first and never split. No BOS is added. */
+    int[] encode(String text);
+
+    /** Decodes ids to text exactly as the reference decoder does (special tokens included). */
+    String decode(int[] ids);
+
+    /** A decoder for a token stream that never emits a broken UTF-8 sequence; see {@link IncrementalDecoder}. */
+    IncrementalDecoder newDecoder();
+
+    /** Number of ids, added tokens included (may be less than the model's embedding rows). */
+    int vocabSize();
+
+    /** The id of a token string (vocabulary or added token). */
+    OptionalInt id(String token);
+
+    /** The token string of an id, or {@code null} if none. */
+    String token(int id);
+
+    /** Ids that end a generation ({@code <|im_end|>}, {@code <|endoftext|>}, eos from the config). */
+    Set<Integer> stopTokens();
+
+    /** Renders a conversation into the prompt text (ChatML, thinking, tools), byte-identical to the template. */
+    String renderChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
+
+    /** A parser that splits streamed model output into reasoning, content and tool calls. */
+    OutputParser newOutputParser(List<ToolSpec> tools);
+}
