@@ -1,5 +1,7 @@
 package io.tessera.api.model;
 
+import java.util.concurrent.CompletionStage;
+
 /**
  * Runs generations on loaded models. Requests are batched across sequences by the engine's scheduler.
  * Thread-safe; listeners are called from engine threads and must not block.
@@ -13,4 +15,19 @@ public interface Generator {
      * @throws IllegalStateException    when the queue is full (back-pressure)
      */
     Generation submit(GenerationRequest request, GenerationListener listener);
+
+    /**
+     * Scores a token sequence: the logits at every position, in order ({@code logits} at position {@code i}
+     * predict token {@code i + 1}), as the vocabulary-sized row the lm_head gives. The array passed to the
+     * consumer is reused between calls: copy what you keep.
+     *
+     * @throws IllegalArgumentException naming the bad field (unknown model, empty or too long input)
+     */
+    CompletionStage<Void> evaluate(String model, int[] tokens, LogitsConsumer consumer);
+
+    /** Receives the logits of one position. */
+    @FunctionalInterface
+    interface LogitsConsumer {
+        void accept(int position, float[] logits);
+    }
 }

@@ -1,0 +1,54 @@
+package io.tessera.engine;
+
+import io.tessera.api.checkpoint.LayerSpec;
+import io.tessera.api.checkpoint.ModelConfig;
+import io.tessera.api.kernel.KernelBackend;
+import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.ExpertRouter;
+import io.tessera.api.model.FeedForwardFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A snapshot of the component services present: attention factories by {@code attention.kind}, the feed-forward
+ * factory, router kinds and the chosen backend. Records compare by service identity, so a model reassembles only
+ * when a service it uses changed.
+ */
+record Components(Map<String, AttentionFactory> attention, FeedForwardFactory feedForward, Set<String> routers,
+                  KernelBackend backend) {
+
+    AttentionFactory attention(LayerSpec spec) {
+        return attention.get(spec.attention().property());
+    }
+
+    /** What a model with this config waits for, as service filters; empty when it can be assembled. */
+    List<String> missing(ModelConfig config, String requestedBackend) {
+        List<String> missing = new ArrayList<>();
+        if (backend == null) {
+            missing.add(requestedBackend == null ? "(objectClass=" + KernelBackend.class.getName() + ")"
+                    : "(" + KernelBackend.BACKEND + "=" + requestedBackend + ")");
+        }
+        Set<String> kinds = new TreeSet<>();
+        boolean moe = false;
+        for (LayerSpec spec : config.layers()) {
+            kinds.add(spec.attention().property());
+            moe |= spec.moe();
+        }
+        for (String kind : kinds) {
+            if (!attention.containsKey(kind)) {
+                missing.add("(" + AttentionFactory.KIND + "=" + kind + ")");
+            }
+        }
+        if (feedForward == null) {
+            missing.add("(objectClass=" + FeedForwardFactory.class.getName() + ")");
+        }
+        String router = config.scoringFunc() + "/" + config.topkMethod();
+        if (moe && !routers.contains(router)) {
+            missing.add("(" + ExpertRouter.KIND + "=" + router + ")");
+        }
+        return missing;
+    }
+}

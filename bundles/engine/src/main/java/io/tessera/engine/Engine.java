@@ -1,0 +1,270 @@
+package io.tessera.engine;
+
+import io.tessera.api.checkpoint.Checkpoint;
+import io.tessera.api.checkpoint.CheckpointLoader;
+import io.tessera.api.kernel.KernelBackend;
+import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.ExpertRouter;
+import io.tessera.api.model.FeedForwardFactory;
+import io.tessera.api.model.Generation;
+import io.tessera.api.model.GenerationListener;
+import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.Generator;
+import io.tessera.api.model.ModelInfo;
+import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.SamplingParams;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Consumer;
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * The engine: loads models, assembles each from the component services present (matched to its layers by
+ * {@code attention.kind}, {@code router.kind} and {@code backend}), keeps their KV state and runs generations.
+ * Every service reference is dynamic: a component that leaves turns its models to WAITING (naming it), and its
+ * return makes them usable again without a reload.
+ */
+@Component(service = {ModelRegistry.class, Generator.class}, configurationPid = "io.tessera.engine")
+@Designate(ocd = EngineSettings.class)
+public class Engine implements ModelRegistry, Generator {
+    private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
+    private final Map<String, AttentionFactory> attention = new ConcurrentHashMap<>();
+    private final Set<String> routers = ConcurrentHashMap.newKeySet();
+    private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
+    private volatile FeedForwardFactory feedForward;
+    private volatile CheckpointLoader loader;
+    private volatile EngineSettings settings;
+
+    @Activate
+    void activate(EngineSettings settings) {
+        this.settings = settings;
+    }
+
+    @Deactivate
+    void deactivate() {
+        for (String name : List.copyOf(models.keySet())) {
+            unload(name);
+        }
+    }
+
+    // ---- service dynamics: every change re-checks the loaded models --------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setLoader(CheckpointLoader loader) {
+        this.loader = loader;
+    }
+
+    void unsetLoader(CheckpointLoader loader) {
+        if (this.loader == loader) {
+            this.loader = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addBackend(KernelBackend backend, Map<String, Object> properties) {
+        backends.put(backend, properties);
+        refreshAll();
+    }
+
+    void removeBackend(KernelBackend backend) {
+        backends.remove(backend);
+        refreshAll();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addAttention(AttentionFactory factory, Map<String, Object> properties) {
+        attention.put(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+        refreshAll();
+    }
+
+    void removeAttention(AttentionFactory factory, Map<String, Object> properties) {
+        attention.remove(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+        refreshAll();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setFeedForward(FeedForwardFactory factory) {
+        feedForward = factory;
+        refreshAll();
+    }
+
+    void unsetFeedForward(FeedForwardFactory factory) {
+        if (feedForward == factory) {
+            feedForward = null;
+        }
+        refreshAll();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addRouter(ExpertRouter router, Map<String, Object> properties) {
+        routers.add(String.valueOf(properties.get(ExpertRouter.KIND)));
+        refreshAll();
+    }
+
+    void removeRouter(ExpertRouter router, Map<String, Object> properties) {
+        routers.remove(String.valueOf(properties.get(ExpertRouter.KIND)));
+        refreshAll();
+    }
+
+    private void refreshAll() {
+        for (LoadedModel model : models.values()) {
+            model.refresh(components(model.requestedBackend()), line -> { });
+        }
+    }
+
+    /** The services present now; the backend is the one asked for, else the highest-ranked. */
+    private Components components(String requestedBackend) {
+        KernelBackend backend = backends.entrySet().stream()
+                .filter(e -> requestedBackend == null || requestedBackend.equals(e.getValue().get(KernelBackend.BACKEND)))
+                .max(Comparator.comparingInt(e -> ranking(e.getValue())))
+                .map(Map.Entry::getKey).orElse(null);
+        return new Components(Map.copyOf(attention), feedForward, Set.copyOf(routers), backend);
+    }
+
+    private static int ranking(Map<String, Object> properties) {
+        return properties.get(Constants.SERVICE_RANKING) instanceof Integer i ? i : 0;
+    }
+
+    // ---- ModelRegistry ------------------------------------------------------------------------------------------
+
+    @Override
+    public ModelInfo load(Path directory, String name, String backend, Consumer<String> progress) throws Exception {
+        Consumer<String> report = progress == null ? line -> { } : progress;
+        CheckpointLoader checkpoints = loader;
+        if (checkpoints == null) {
+            throw new IllegalStateException("no CheckpointLoader service: is the io.tessera.checkpoint bundle active?");
+        }
+        String modelName = name != null ? name : directory.getFileName().toString();
+        if (models.containsKey(modelName)) {
+            throw new IllegalArgumentException("a model named '" + modelName + "' is already loaded");
+        }
+        report.accept("opening " + directory);
+        Checkpoint checkpoint = checkpoints.open(directory);
+        LoadedModel model = new LoadedModel(modelName, checkpoint, backend, settings);
+        if (models.putIfAbsent(modelName, model) != null) {
+            checkpoint.close();
+            throw new IllegalArgumentException("a model named '" + modelName + "' is already loaded");
+        }
+        model.refresh(components(backend), report);
+        model.scheduler().start();
+        return model.info();
+    }
+
+    @Override
+    public List<ModelInfo> models() {
+        List<ModelInfo> infos = new ArrayList<>();
+        for (LoadedModel model : models.values()) {
+            infos.add(model.info());
+        }
+        return infos;
+    }
+
+    @Override
+    public Optional<ModelInfo> info(String name) {
+        return Optional.ofNullable(models.get(name)).map(LoadedModel::info);
+    }
+
+    @Override
+    public boolean unload(String name) {
+        LoadedModel model = models.remove(name);
+        if (model == null) {
+            return false;
+        }
+        model.close();
+        return true;
+    }
+
+    // ---- Generator ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Generation submit(GenerationRequest request, GenerationListener listener) {
+        LoadedModel model = model(request.model());
+        check(model, request.prompt(), request.maxTokens());
+        Set<Integer> stop = new HashSet<>(request.stopTokens());
+        stop.addAll(model.config().eosTokenIds());
+        return enqueue(model, new Sequence(request, stop, listener, null));
+    }
+
+    @Override
+    public CompletionStage<Void> evaluate(String modelName, int[] tokens, LogitsConsumer consumer) {
+        LoadedModel model = model(modelName);
+        check(model, tokens, 0);
+        GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
+                false, null);
+        Generation generation = enqueue(model, new Sequence(request, Set.of(), ids -> { }, consumer));
+        return generation.result().thenAccept(result -> {
+            if (result.finish() != GenerationResult.Finish.STOP) {
+                throw new IllegalStateException("evaluation of model '" + modelName + "' ended: " + result.finish());
+            }
+        });
+    }
+
+    private LoadedModel model(String name) {
+        LoadedModel model = name == null ? null : models.get(name);
+        if (model == null) {
+            throw new IllegalArgumentException("model: no model named '" + name + "' is loaded (loaded: "
+                    + String.join(", ", models.keySet()) + ")");
+        }
+        return model;
+    }
+
+    private static void check(LoadedModel model, int[] prompt, int maxTokens) {
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("prompt: must hold at least one token");
+        }
+        int vocab = model.config().vocabSize();
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("prompt: token id " + id + " is outside the vocabulary [0, "
+                        + vocab + ")");
+            }
+        }
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("max_tokens: must be >= 0, got " + maxTokens);
+        }
+        if ((long) prompt.length + maxTokens > model.contextLength()) {
+            throw new IllegalArgumentException("prompt: " + prompt.length + " tokens + max_tokens " + maxTokens
+                    + " exceed the context length " + model.contextLength());
+        }
+    }
+
+    private static Generation enqueue(LoadedModel model, Sequence sequence) {
+        if (sequence.request.maxTokens() == 0 && sequence.evaluation == null) {
+            sequence.finish(GenerationResult.Finish.LENGTH);
+        } else if (!model.scheduler().offer(sequence)) {
+            throw new IllegalStateException("model '" + model.name() + "' has " + model.scheduler().queued()
+                    + " requests waiting: try again later");
+        }
+        return new Generation() {
+            @Override
+            public void cancel() {
+                sequence.cancelled = true;
+            }
+
+            @Override
+            public CompletionStage<GenerationResult> result() {
+                return sequence.result;
+            }
+        };
+    }
+}

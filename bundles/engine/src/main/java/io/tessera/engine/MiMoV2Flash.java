@@ -1,0 +1,150 @@
+package io.tessera.engine;
+
+import io.tessera.api.DType;
+import io.tessera.api.checkpoint.Checkpoint;
+import io.tessera.api.checkpoint.CheckpointException;
+import io.tessera.api.checkpoint.LayerSpec;
+import io.tessera.api.checkpoint.ModelConfig;
+import io.tessera.api.kernel.Buffer;
+import io.tessera.api.kernel.KernelBackend;
+import io.tessera.api.kernel.Weight;
+import io.tessera.api.model.Attention;
+import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.FeedForward;
+import io.tessera.api.model.FeedForwardFactory;
+import io.tessera.api.model.RoutingControl;
+import io.tessera.common.Resources;
+import java.util.function.Consumer;
+
+/**
+ * The MiMo-V2-Flash forward pass ({@code MiMoV2FlashForCausalLM}, spec §3), one ragged batch of rows per call:
+ *
+ * <pre>
+ * h = E[token]
+ * for each layer L:
+ *     h = h + Attn_L(RMSNorm(h; input_layernorm_L))              global or sliding-window, by the layer spec
+ *     h = h + MLP_L(RMSNorm(h; post_attention_layernorm_L))      dense for layer 0, MoE after
+ * hN = RMSNorm(h; model.norm)
+ * logits = lm_head · hN                                          only for the rows that need them
+ * </pre>
+ *
+ * The components come from the services the engine chose for each layer; the KV caches are the engine's
+ * ({@link KvPool}). One caller at a time.
+ */
+final class MiMoV2Flash implements AutoCloseable {
+    private final KernelBackend backend;
+    private final ModelConfig config;
+    private final float eps;
+    private final Resources owned = new Resources();
+
+    private final Weight embedTokens;
+    private final Weight norm;
+    private final Weight lmHead;
+    private final Layer[] layers;
+
+    private final Buffer tokens;      // I32 [maxRows, 1]
+    private final Buffer h;           // residual stream [maxRows, hidden]
+    private final Buffer normed;      // RMSNorm output [maxRows, hidden]
+    private final Buffer blockOut;    // attention or MLP output [maxRows, hidden]
+    private final Buffer outputRows;  // I32 [maxRows, 1]: rows whose logits are wanted
+    private final Buffer selected;    // final-normed hidden states of those rows [maxRows, hidden]
+    private final Buffer logits;      // [maxRows, vocab]
+    private final Buffer sampled;     // I32 [maxRows, 1]
+
+    private record Layer(LayerSpec spec, Weight inputLayernorm, Attention attention, Weight postAttentionLayernorm,
+                         FeedForward mlp) {
+    }
+
+    MiMoV2Flash(KernelBackend backend, Checkpoint checkpoint, Components components, int maxRows,
+                Consumer<String> progress) throws CheckpointException {
+        this.backend = backend;
+        this.config = checkpoint.config();
+        this.eps = (float) config.rmsNormEps();
+        int hidden = config.hiddenSize();
+        try {
+            embedTokens = owned.add(backend.weight(checkpoint.tensor("model.embed_tokens.weight")));
+            norm = owned.add(backend.weight(checkpoint.tensor("model.norm.weight")));
+            lmHead = owned.add(backend.weight(checkpoint.tensor(
+                    config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight")));
+            layers = new Layer[config.numHiddenLayers()];
+            for (LayerSpec spec : config.layers()) {
+                String prefix = "model.layers." + spec.index() + ".";
+                AttentionFactory attention = components.attention(spec);
+                FeedForwardFactory mlp = components.feedForward();
+                layers[spec.index()] = new Layer(spec,
+                        owned.add(backend.weight(checkpoint.tensor(prefix + "input_layernorm.weight"))),
+                        owned.add(attention.create(backend, checkpoint, prefix + "self_attn.", spec, maxRows)),
+                        owned.add(backend.weight(checkpoint.tensor(prefix + "post_attention_layernorm.weight"))),
+                        owned.add(mlp.create(backend, checkpoint, prefix + "mlp.", spec, maxRows)));
+                progress.accept("layer " + spec.index() + "/" + config.numHiddenLayers() + " ready");
+            }
+            tokens = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            h = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            normed = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            blockOut = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            outputRows = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            selected = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            logits = owned.add(backend.allocate(DType.F32, maxRows, config.vocabSize()));
+            sampled = owned.add(backend.allocate(DType.I32, maxRows, 1));
+        } catch (CheckpointException | RuntimeException e) {
+            owned.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs the main model over one step's rows and leaves the logits of {@code wanted} rows (indices into the
+     * step, in order) in {@link #logits()}, row {@code i} for {@code wanted[i]}.
+     */
+    void forward(Step step, KvPool kv, int[] wanted, RoutingControl routing) {
+        int n = step.count();
+        backend.write(tokens, 0, step.tokens(), 0, n);
+        try (KvPool.StepRows rows = kv.rows(step)) {
+            backend.embed(embedTokens, tokens, n, h);
+            for (Layer layer : layers) {
+                backend.rmsNorm(h, layer.inputLayernorm, eps, n, normed);
+                layer.attention.forward(rows.of(layer.spec.index()), normed, kv.cache(layer.spec.index()), blockOut);
+                backend.add(h, blockOut, n);
+                backend.rmsNorm(h, layer.postAttentionLayernorm, eps, n, normed);
+                layer.mlp.forward(rows.of(layer.spec.index()), normed, blockOut, routing);
+                backend.add(h, blockOut, n);
+            }
+        }
+        backend.rmsNorm(h, norm, eps, n, normed);
+        backend.write(outputRows, 0, wanted, 0, wanted.length);
+        backend.gatherRows(normed, outputRows, wanted.length, selected);
+        backend.matmul(selected, lmHead, wanted.length, logits);
+    }
+
+    /**
+     * Draws one token for each of the first {@code n} logits rows of the last {@link #forward} (temperature 0:
+     * argmax) with the host's uniform numbers, and waits for the ids.
+     */
+    void sample(int n, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
+        backend.sample(logits, n, temperature, topK, topP, uniform, sampled);
+        backend.read(sampled, 0, out, 0, n);
+    }
+
+    /** Logits of the rows asked for in the last {@link #forward}: {@code [wanted.length, vocab]}. */
+    Buffer logits() {
+        return logits;
+    }
+
+    /** The attention of each layer, for sizing the KV pool. */
+    Attention attention(int layer) {
+        return layers[layer].attention;
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    KernelBackend backend() {
+        return backend;
+    }
+
+    @Override
+    public void close() {
+        owned.close();
+    }
+}

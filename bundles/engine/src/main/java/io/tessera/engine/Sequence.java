@@ -1,0 +1,79 @@
+package io.tessera.engine;
+
+import io.tessera.api.model.GenerationListener;
+import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.GenerationStats;
+import io.tessera.api.model.Generator;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One generation (or evaluation) as the scheduler tracks it: its tokens so far, how many of them are in the KV
+ * cache, its KV slot, its random stream and where its output goes.
+ */
+final class Sequence {
+    final GenerationRequest request;
+    final GenerationListener listener;
+    final Generator.LogitsConsumer evaluation;   // non-null: score every prompt position, generate nothing
+    final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    final Set<Integer> stop;
+    final SplittableRandom random;
+    private int[] tokens;
+    private int length;
+    final int promptLength;
+    int cached;          // tokens whose K/V are in the cache
+    int slot = -1;       // KV slot while running
+    int kvEpoch;         // the KV pool its cached tokens live in
+    volatile boolean cancelled;
+    final long submitted = System.nanoTime();
+    long prefilled;      // when the last prompt token was processed
+
+    Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
+             Generator.LogitsConsumer evaluation) {
+        this.request = request;
+        this.listener = listener;
+        this.evaluation = evaluation;
+        this.stop = stop;
+        this.random = new SplittableRandom(request.sampling().seed());
+        this.promptLength = request.prompt().length;
+        this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.max(16, request.maxTokens()));
+        this.length = promptLength;
+    }
+
+    int length() {
+        return length;
+    }
+
+    int token(int i) {
+        return tokens[i];
+    }
+
+    /** Tokens not yet in the cache. */
+    int pending() {
+        return length - cached;
+    }
+
+    int generated() {
+        return length - promptLength;
+    }
+
+    void append(int token) {
+        if (length == tokens.length) {
+            tokens = Arrays.copyOf(tokens, tokens.length * 2);
+        }
+        tokens[length++] = token;
+    }
+
+    /** Ends the sequence: completes its result (idempotent). */
+    void finish(GenerationResult.Finish finish) {
+        long now = System.nanoTime();
+        long prefill = (prefilled == 0 ? now : prefilled) - submitted;
+        GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, generated(),
+                new long[0], new long[0]);
+        result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
+                stats, null));
+    }
+}

@@ -1,0 +1,121 @@
+package io.tessera.shell;
+
+import io.tessera.api.model.Generation;
+import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.Generator;
+import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.SamplingParams;
+import io.tessera.api.tokenizer.IncrementalDecoder;
+import io.tessera.api.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** {@code generate}: streams a completion to the console and ends with prompt and decode speed. */
+@Component(service = GenerateCommand.class, property = {"osgi.command.scope=tessera",
+        "osgi.command.function=generate"})
+public class GenerateCommand {
+    private final ModelRegistry registry;
+    private final Generator generator;
+    private final Tokenizers tokenizers;
+
+    @Activate
+    public GenerateCommand(@Reference ModelRegistry registry, @Reference Generator generator,
+                           @Reference Tokenizers tokenizers) {
+        this.registry = registry;
+        this.generator = generator;
+        this.tokenizers = tokenizers;
+    }
+
+    @Descriptor("generate a continuation of a prompt, streamed as it is produced")
+    public void generate(CommandSession session,
+                         @Descriptor("model (default: the only loaded one)") @Parameter(names = {"-m", "--model"},
+                                 absentValue = "") String model,
+                         @Descriptor("most new tokens") @Parameter(names = {"-n", "--max-tokens"},
+                                 absentValue = "128") int maxTokens,
+                         @Descriptor("sampling temperature; 0 is greedy") @Parameter(names = {"-t", "--temperature"},
+                                 absentValue = "0") float temperature,
+                         @Descriptor("nucleus sampling mass") @Parameter(names = {"--top-p"}, absentValue = "1")
+                         float topP,
+                         @Descriptor("sample among the k most likely; 0 for all") @Parameter(names = {"--top-k"},
+                                 absentValue = "0") int topK,
+                         @Descriptor("random seed") @Parameter(names = {"-s", "--seed"}, absentValue = "0") long seed,
+                         @Descriptor("prompt as token ids, e.g. 1,2,3 (instead of text)")
+                         @Parameter(names = {"--ids"}, absentValue = "") String ids,
+                         @Descriptor("also print the generated token ids")
+                         @Parameter(names = {"--print-ids"}, presentValue = "true", absentValue = "false")
+                         boolean printIds,
+                         @Descriptor("prompt text (ignored with --ids)") String... prompt) throws Exception {
+        PrintStream out = session.getConsole();
+        String name = Models.pick(registry, model);
+        Tokenizer tokenizer = null;
+        if (ids.isEmpty()) {
+            tokenizer = tokenizers.forModel(directory(name));
+        } else {
+            try {
+                tokenizer = tokenizers.forModel(directory(name));
+            } catch (java.io.IOException | RuntimeException e) {
+                out.println("(no tokenizer: " + e.getMessage() + "; printing ids)");
+            }
+        }
+        int[] tokens = ids.isEmpty() ? tokenizer.encode(String.join(" ", prompt)) : Models.parseIds(ids);
+        Set<Integer> stop = tokenizer == null ? Set.of() : tokenizer.stopTokens();
+        LinkedBlockingQueue<int[]> stream = new LinkedBlockingQueue<>();
+        long start = System.nanoTime();
+        Generation generation = generator.submit(new GenerationRequest(name, tokens, maxTokens,
+                new SamplingParams(temperature, topK, topP, seed), stop, 0, false, null), stream::add);
+        CompletableFuture<GenerationResult> done = generation.result().toCompletableFuture();
+        IncrementalDecoder decoder = tokenizer == null ? null : tokenizer.newDecoder();
+        List<Integer> generated = new ArrayList<>();
+        try {
+            while (!done.isDone() || !stream.isEmpty()) {
+                int[] next = stream.poll(50, TimeUnit.MILLISECONDS);
+                if (next == null) {
+                    continue;
+                }
+                for (int id : next) {
+                    generated.add(id);
+                    if (decoder != null) {
+                        out.print(decoder.next(id));
+                    }
+                }
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            generation.cancel();
+            Thread.currentThread().interrupt();
+        }
+        if (decoder != null) {
+            out.println(decoder.flush());
+        }
+        GenerationResult result = done.get();
+        if (printIds || decoder == null) {
+            StringJoiner joined = new StringJoiner(",");
+            generated.forEach(id -> joined.add(String.valueOf(id)));
+            out.println("ids: " + joined);
+        }
+        double prefill = result.stats().prefillNanos() / 1e9;
+        double decode = result.stats().decodeNanos() / 1e9;
+        int decoded = Math.max(0, result.tokens().length - 1);   // the first token comes with the prefill
+        out.printf("[%s: prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s; %.2f s]%n",
+                result.finish().name().toLowerCase(), tokens.length, tokens.length / Math.max(prefill, 1e-9),
+                result.tokens().length, decoded / Math.max(decode, 1e-9), (System.nanoTime() - start) / 1e9);
+    }
+
+    private java.nio.file.Path directory(String model) {
+        return registry.info(model).orElseThrow(() -> new IllegalArgumentException("no model named '" + model
+                + "' is loaded")).directory();
+    }
+}
