@@ -4,7 +4,16 @@ import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
 
-/** One MTP block with its weights; its KV cache is the engine's. One caller at a time. */
+/**
+ * One MTP block with its weights; its KV cache is the engine's. One caller at a time.
+ *
+ * <pre>
+ * u   = eh_proj · concat(RMSNorm(E[t]; enorm), RMSNorm(g; hnorm))       embedding first
+ * r   = u + Attn(RMSNorm(u; input_layernorm))                           sliding window, sink, RoPE position i
+ * r   = r + DenseMLP(RMSNorm(r; pre_mlp_layernorm))
+ * out = RMSNorm(r; final_layernorm)                                     then the shared lm_head
+ * </pre>
+ */
 public interface DraftBlock extends AutoCloseable {
 
     /** The attention of this block (for KV sizing). */
@@ -15,7 +24,7 @@ public interface DraftBlock extends AutoCloseable {
      *
      * @param tokens I32 {@code [R, 1]}: token {@code x_{i+k+1}} of each row
      * @param hidden {@code [R, hidden]}: the main model's final-normed hidden state {@code H_i}
-     * @param out    {@code [R, hidden]}: RMSNorm(r; final_layernorm), ready for the shared lm_head
+     * @param out    {@code [R, hidden]}: ready for the shared lm_head
      */
     void forward(Rows rows, Buffer tokens, Buffer hidden, KvCache cache, Buffer out);
 
