@@ -4,6 +4,7 @@ import io.tessera.api.checkpoint.LayerSpec;
 import io.tessera.api.checkpoint.ModelConfig;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.DraftHead;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForwardFactory;
 import java.util.ArrayList;
@@ -14,11 +15,12 @@ import java.util.TreeSet;
 
 /**
  * A snapshot of the component services present: attention factories by {@code attention.kind}, the feed-forward
- * factory, router kinds and the chosen backend. Records compare by service identity, so a model reassembles only
+ * factory, router kinds, the draft head (optional: without it a model runs without speculation) and the chosen
+ * backend. Records compare by service identity, so a model reassembles only
  * when a service it uses changed.
  */
 record Components(Map<String, AttentionFactory> attention, FeedForwardFactory feedForward, Set<String> routers,
-                  KernelBackend backend) {
+                  DraftHead draftHead, KernelBackend backend) {
 
     AttentionFactory attention(LayerSpec spec) {
         return attention.get(spec.attention().property());

@@ -4,6 +4,7 @@ import io.tessera.api.checkpoint.Checkpoint;
 import io.tessera.api.checkpoint.CheckpointLoader;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.DraftHead;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.Generation;
@@ -50,6 +51,7 @@ public class Engine implements ModelRegistry, Generator {
     private final Set<String> routers = ConcurrentHashMap.newKeySet();
     private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
     private volatile FeedForwardFactory feedForward;
+    private volatile DraftHead draftHead;
     private volatile CheckpointLoader loader;
     private volatile EngineSettings settings;
 
@@ -115,6 +117,20 @@ public class Engine implements ModelRegistry, Generator {
         refreshAll();
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setDraftHead(DraftHead head) {
+        draftHead = head;
+        refreshAll();
+    }
+
+    void unsetDraftHead(DraftHead head) {
+        if (draftHead == head) {
+            draftHead = null;
+        }
+        refreshAll();
+    }
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addRouter(ExpertRouter router, Map<String, Object> properties) {
         routers.add(String.valueOf(properties.get(ExpertRouter.KIND)));
@@ -138,7 +154,7 @@ public class Engine implements ModelRegistry, Generator {
                 .filter(e -> requestedBackend == null || requestedBackend.equals(e.getValue().get(KernelBackend.BACKEND)))
                 .max(Comparator.comparingInt(e -> ranking(e.getValue())))
                 .map(Map.Entry::getKey).orElse(null);
-        return new Components(Map.copyOf(attention), feedForward, Set.copyOf(routers), backend);
+        return new Components(Map.copyOf(attention), feedForward, Set.copyOf(routers), draftHead, backend);
     }
 
     private static int ranking(Map<String, Object> properties) {
@@ -200,9 +216,14 @@ public class Engine implements ModelRegistry, Generator {
     public Generation submit(GenerationRequest request, GenerationListener listener) {
         LoadedModel model = model(request.model());
         check(model, request.prompt(), request.maxTokens());
+        int blocks = model.config().mtpLayers().size();
+        if (request.draftTokens() > 3) {
+            throw new IllegalArgumentException("draft_tokens: 0 to 3, got " + request.draftTokens());
+        }
+        int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
         Set<Integer> stop = new HashSet<>(request.stopTokens());
         stop.addAll(model.config().eosTokenIds());
-        return enqueue(model, new Sequence(request, stop, listener, null));
+        return enqueue(model, new Sequence(request, stop, listener, null, drafts));
     }
 
     @Override
@@ -211,7 +232,7 @@ public class Engine implements ModelRegistry, Generator {
         check(model, tokens, 0);
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Generation generation = enqueue(model, new Sequence(request, Set.of(), ids -> { }, consumer));
+        Generation generation = enqueue(model, new Sequence(request, Set.of(), ids -> { }, consumer, 0));
         return generation.result().thenAccept(result -> {
             if (result.finish() != GenerationResult.Finish.STOP) {
                 throw new IllegalStateException("evaluation of model '" + modelName + "' ended: " + result.finish());

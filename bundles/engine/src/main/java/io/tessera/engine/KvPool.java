@@ -56,6 +56,11 @@ final class KvPool implements AutoCloseable {
         return sequences;
     }
 
+    /** Layers with a cache: main layers, then MTP blocks. */
+    int layers() {
+        return caches.length;
+    }
+
     KvCache cache(int layer) {
         return caches[layer];
     }

@@ -2,7 +2,6 @@ package io.tessera.engine;
 
 import io.tessera.api.checkpoint.Checkpoint;
 import io.tessera.api.checkpoint.ModelConfig;
-import io.tessera.api.model.Attention;
 import io.tessera.api.model.ModelInfo;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -86,13 +85,13 @@ final class LoadedModel {
                 return;
             }
             try {
-                net = new MiMoV2Flash(now.backend(), checkpoint, now, settings.maxRows(), progress);
-                if (kv == null) {
-                    Attention[] attention = new Attention[config().numHiddenLayers()];
-                    for (int l = 0; l < attention.length; l++) {
-                        attention[l] = net.attention(l);
+                net = new MiMoV2Flash(now.backend(), checkpoint, now, settings.maxRows(), settings.sequences(),
+                        progress);
+                if (kv == null || kv.layers() != net.attentions().length) {
+                    if (kv != null) {
+                        kv.close();
                     }
-                    kv = new KvPool(now.backend(), attention, settings.sequences(), contextLength(),
+                    kv = new KvPool(now.backend(), net.attentions(), settings.sequences(), contextLength(),
                             settings.maxRows());
                     kvEpoch++;
                 }

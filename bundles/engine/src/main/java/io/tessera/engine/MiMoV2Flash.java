@@ -10,6 +10,8 @@ import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.model.Attention;
 import io.tessera.api.model.AttentionFactory;
+import io.tessera.api.model.DraftBlock;
+import io.tessera.api.model.DraftHead;
 import io.tessera.api.model.FeedForward;
 import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.RoutingControl;
@@ -28,8 +30,11 @@ import java.util.function.Consumer;
  * logits = lm_head · hN                                          only for the rows that need them
  * </pre>
  *
+ * With MTP blocks ({@link #draft}), block k at position i takes hN_i and token x_{i+k+1} (spec §4); the main
+ * step keeps each sequence's recent hN rows in a ring ({@code hiddenStore}) for them.
+ *
  * The components come from the services the engine chose for each layer; the KV caches are the engine's
- * ({@link KvPool}). One caller at a time.
+ * ({@link KvPool}, main layers first, then one per MTP block). One caller at a time.
  */
 final class MiMoV2Flash implements AutoCloseable {
     private final KernelBackend backend;
@@ -50,12 +55,17 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer selected;    // final-normed hidden states of those rows [maxRows, hidden]
     private final Buffer logits;      // [maxRows, vocab]
     private final Buffer sampled;     // I32 [maxRows, 1]
+    private final DraftBlock[] mtp;
+    private final int hiddenRing;     // hN rows kept per sequence for the MTP blocks
+    private final Buffer hiddenStore; // [sequences × hiddenRing, hidden]
+    private final Buffer hiddenIndex; // I32 [maxRows, 1]
+    private final Buffer draftHidden; // [maxRows, hidden]
 
     private record Layer(LayerSpec spec, Weight inputLayernorm, Attention attention, Weight postAttentionLayernorm,
                          FeedForward mlp) {
     }
 
-    MiMoV2Flash(KernelBackend backend, Checkpoint checkpoint, Components components, int maxRows,
+    MiMoV2Flash(KernelBackend backend, Checkpoint checkpoint, Components components, int maxRows, int sequences,
                 Consumer<String> progress) throws CheckpointException {
         this.backend = backend;
         this.config = checkpoint.config();
@@ -86,6 +96,24 @@ final class MiMoV2Flash implements AutoCloseable {
             selected = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             logits = owned.add(backend.allocate(DType.F32, maxRows, config.vocabSize()));
             sampled = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            DraftHead draftHead = components.draftHead();
+            mtp = new DraftBlock[draftHead == null ? 0 : config.mtpLayers().size()];
+            for (int k = 0; k < mtp.length; k++) {
+                LayerSpec spec = config.mtpLayers().get(k);
+                String prefix = "model.mtp.layers." + k + ".";
+                Attention attention = components.attention(spec).create(backend, checkpoint, prefix + "self_attn.",
+                        spec, maxRows);
+                FeedForward mlp = components.feedForward().create(backend, checkpoint, prefix + "mlp.", spec,
+                        maxRows);
+                mtp[k] = owned.add(draftHead.create(backend, checkpoint, prefix, attention, mlp, embedTokens,
+                        maxRows));
+                progress.accept("MTP block " + k + " ready");
+            }
+            hiddenRing = maxRows + 8;   // a whole chunk plus the drafts' look-back
+            hiddenStore = owned.add(backend.allocate(DType.F32, mtp.length == 0 ? 1 : sequences * hiddenRing,
+                    hidden));
+            hiddenIndex = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            draftHidden = owned.add(backend.allocate(DType.F32, maxRows, hidden));
         } catch (CheckpointException | RuntimeException e) {
             owned.close();
             throw e;
@@ -111,9 +139,52 @@ final class MiMoV2Flash implements AutoCloseable {
             }
         }
         backend.rmsNorm(h, norm, eps, n, normed);
+        if (mtp.length > 0) {
+            backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
+            backend.scatterRows(normed, hiddenIndex, n, hiddenStore);
+        }
+        logits(normed, wanted);
+    }
+
+    /**
+     * MTP block {@code k} over one step's rows (token x_{i+k+1} at position i of each row), leaving the logits of
+     * {@code wanted} rows in {@link #logits()}. Each row's hN_i comes from the ring the main steps filled.
+     */
+    void draft(int k, Step step, KvPool kv, int[] wanted) {
+        int n = step.count();
+        backend.write(tokens, 0, step.tokens(), 0, n);
+        backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
+        backend.gatherRows(hiddenStore, hiddenIndex, n, draftHidden);
+        int layer = config.numHiddenLayers() + k;
+        try (KvPool.StepRows rows = kv.rows(step)) {
+            mtp[k].forward(rows.of(layer), tokens, draftHidden, kv.cache(layer), normed);
+        }
+        logits(normed, wanted);
+    }
+
+    private int[] hiddenSlots(Step step) {
+        int[] slots = new int[step.count()];
+        for (int r = 0; r < slots.length; r++) {
+            slots[r] = step.slots()[r] * hiddenRing + step.positions()[r] % hiddenRing;
+        }
+        return slots;
+    }
+
+    /** lm_head over the wanted rows of a final-normed {@code [R, hidden]} buffer. */
+    private void logits(Buffer finalNormed, int[] wanted) {
         backend.write(outputRows, 0, wanted, 0, wanted.length);
-        backend.gatherRows(normed, outputRows, wanted.length, selected);
+        backend.gatherRows(finalNormed, outputRows, wanted.length, selected);
         backend.matmul(selected, lmHead, wanted.length, logits);
+    }
+
+    /** MTP blocks available (0 when the checkpoint has none or no DraftHead service is present). */
+    int draftBlocks() {
+        return mtp.length;
+    }
+
+    /** Copies logits row {@code i} of the last forward or draft to the host. */
+    void readLogits(int i, float[] row) {
+        backend.read(logits, (long) i * config.vocabSize(), row, 0, config.vocabSize());
     }
 
     /**
@@ -130,9 +201,16 @@ final class MiMoV2Flash implements AutoCloseable {
         return logits;
     }
 
-    /** The attention of each layer, for sizing the KV pool. */
-    Attention attention(int layer) {
-        return layers[layer].attention;
+    /** The attention of each main layer, then of each MTP block, for sizing the KV pool. */
+    Attention[] attentions() {
+        Attention[] all = new Attention[layers.length + mtp.length];
+        for (int l = 0; l < layers.length; l++) {
+            all[l] = layers[l].attention;
+        }
+        for (int k = 0; k < mtp.length; k++) {
+            all[layers.length + k] = mtp[k].attention();
+        }
+        return all;
     }
 
     ModelConfig config() {

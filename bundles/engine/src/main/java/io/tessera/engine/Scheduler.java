@@ -41,6 +41,8 @@ final class Scheduler implements Runnable {
     private final float[] uniform;
     private final int[] sampled;
     private final float[] row;
+    private final float[] target;
+    private final Sampling sampling = new Sampling();
 
     Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
         this.model = model;
@@ -60,6 +62,7 @@ final class Scheduler implements Runnable {
         uniform = new float[maxRows];
         sampled = new int[maxRows];
         row = new float[vocab];
+        target = new float[vocab];
         thread = new Thread(this, "tessera-engine-" + model.name());
         thread.setDaemon(true);
     }
@@ -157,7 +160,10 @@ final class Scheduler implements Runnable {
         s.finish(finish);
     }
 
-    /** One forward pass over a ragged batch, then sampling and bookkeeping. */
+    /**
+     * One main-model pass over a ragged batch — decode and verify rows first, then prefill chunks in the rows
+     * left — then sampling or draft verification, then the draft heads' round.
+     */
     private void step() {
         for (Sequence s : List.copyOf(running)) {
             if (s.cancelled) {
@@ -168,92 +174,249 @@ final class Scheduler implements Runnable {
                 end(s, Finish.ERROR);   // its KV went with the backend that held it
             }
         }
-        // decode rows first (one pending token), then prefill chunks in the rows left
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
+        MiMoV2Flash net = model.net();
         int n = 0;
         int m = 0;
-        List<Sequence> evaluated = new ArrayList<>();
+        List<Sequence> verifying = new ArrayList<>();
         for (Sequence s : running) {
-            int take = Math.min(s.pending(), maxRows - n);
-            if (take <= 0) {
-                continue;
+            if (n == maxRows) {
+                break;
             }
+            int take = Math.min(s.pending(), maxRows - n);
+            int drafts = s.pending() == 1 ? Math.min(s.draftCount, maxRows - n - 1) : 0;
             for (int i = 0; i < take; i++) {
-                int pos = s.cached + i;
-                tokens[n] = s.token(pos);
-                positions[n] = pos;
-                slots[n] = s.slot;
+                n = row(n, s.token(s.cached + i), s.cached + i, s);
                 if (s.evaluation != null) {
-                    wanted[m] = n;
+                    wanted[m] = n - 1;
                     wantedBy[m++] = s;
                 }
-                n++;
+            }
+            for (int j = 0; j < drafts; j++) {
+                n = row(n, s.drafts[j], s.length() + j, s);
             }
             s.cached += take;
-            if (s.evaluation != null) {
-                evaluated.add(s);
-            } else if (s.pending() == 0) {
+            s.draftCount = drafts;
+            if (s.generated() > 0) {
+                s.steps++;
+            }
+            if (drafts > 0) {
+                verifying.add(s);
+                for (int r = n - drafts - 1; r < n; r++) {
+                    wanted[m] = r;
+                    wantedBy[m++] = s;
+                }
+            } else if (s.evaluation == null && s.pending() == 0) {
                 wanted[m] = n - 1;
                 wantedBy[m++] = s;
             }
         }
-        MiMoV2Flash net = model.net();
+        long start = System.nanoTime();
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), RoutingControl.NONE);
-        deliverEvaluations(net, evaluated, m);
+        deliverEvaluations(net, m);
         sample(net, m);
+        verify(net, m, verifying, System.nanoTime() - start);
+        if (net.draftBlocks() > 0) {
+            draftRound(net);
+        }
     }
 
-    private void deliverEvaluations(MiMoV2Flash net, List<Sequence> evaluated, int m) {
-        if (evaluated.isEmpty()) {
-            return;
-        }
-        int vocab = row.length;
+    private int row(int r, int token, int position, Sequence s) {
+        tokens[r] = token;
+        positions[r] = position;
+        slots[r] = s.slot;
+        return r + 1;
+    }
+
+    private void deliverEvaluations(MiMoV2Flash net, int m) {
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation != null) {
-                net.backend().read(net.logits(), (long) i * vocab, row, 0, vocab);
+                net.readLogits(i, row);
                 s.evaluation.accept(positions[wanted[i]], row);
             }
         }
-        for (Sequence s : evaluated) {
-            if (s.pending() == 0) {
+        for (Sequence s : List.copyOf(running)) {
+            if (s.evaluation != null && s.pending() == 0) {
                 end(s, Finish.STOP);
             }
         }
     }
 
+    /** Plain sampling on the backend for rows that end a prefill or decode without drafts. */
     private void sample(MiMoV2Flash net, int m) {
-        boolean generating = false;
+        boolean any = false;
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
+            boolean plain = s.evaluation == null && s.draftCount == 0;
             SamplingParams p = s.request.sampling();
             temperature[i] = p.temperature();
             topK[i] = p.topK();
             topP[i] = p.topP();
             // 24 random bits: uniform in [0, 1) exactly representable as a float (a double cast could round to 1)
-            uniform[i] = s.evaluation == null ? s.random.nextInt(1 << 24) / (float) (1 << 24) : 0f;
-            generating |= s.evaluation == null;
+            uniform[i] = plain ? s.random.nextInt(1 << 24) / (float) (1 << 24) : 0f;
+            any |= plain;
         }
-        if (!generating) {
+        if (!any) {
             return;
         }
         net.sample(m, temperature, topK, topP, uniform, sampled);
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
-            if (s.evaluation != null || s.slot < 0) {
-                continue;
+            if (s.evaluation == null && s.draftCount == 0 && s.slot >= 0) {
+                emit(s, sampled[i]);
             }
-            if (s.generated() == 0) {
-                s.prefilled = System.nanoTime();
+        }
+    }
+
+    /**
+     * Accepts the longest prefix of each verifying sequence's drafts that the main model agrees with, plus the
+     * main model's own next token (spec §4): greedy by argmax, with sampling by standard speculative sampling
+     * (accept with min(1, p/q), else draw from norm(max(p − q, 0))). Rejected drafts' KV is rolled back.
+     */
+    private void verify(MiMoV2Flash net, int m, List<Sequence> verifying, long nanos) {
+        int i = 0;
+        for (Sequence s : verifying) {
+            while (wantedBy[i] != s) {
+                i++;
             }
-            int token = sampled[i];
-            s.append(token);
-            s.listener.onTokens(new int[] {token});
-            if (s.stop.contains(token)) {
-                end(s, Finish.STOP);
-            } else if (s.generated() >= s.request.maxTokens()) {
-                end(s, Finish.LENGTH);
+            s.verifyNanos += nanos;
+            SamplingParams p = s.request.sampling();
+            int base = s.length() - 1;          // position of the row that carries the last known token
+            int accepted = 0;
+            int next = -1;
+            for (int j = 0; j <= s.draftCount && next < 0; j++) {
+                net.readLogits(i + j, row);
+                sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
+                if (j == s.draftCount) {
+                    next = draw(s, target);                                 // all drafts accepted: bonus token
+                } else if (p.temperature() == 0 ? Sampling.argmax(row, row.length) == s.drafts[j]
+                        : uniform(s) * s.draftProbs[j][s.drafts[j]] < target[s.drafts[j]]) {
+                    accepted++;
+                    s.accepted[j]++;
+                } else {
+                    next = p.temperature() == 0 ? Sampling.argmax(row, row.length) : residual(s, j);
+                }
             }
+            for (int j = 0; j < s.draftCount; j++) {
+                s.proposed[j]++;
+            }
+            s.keep(base + 1 + accepted);
+            int drafts = s.draftCount;
+            s.draftCount = 0;
+            for (int j = 0; j < accepted && s.slot >= 0; j++) {
+                emit(s, s.drafts[j]);
+            }
+            if (s.slot >= 0) {
+                emit(s, next);
+            }
+            i += drafts + 1;
+        }
+    }
+
+    /** Draws from norm(max(p − q, 0)) after draft j was rejected; p is in {@code target}. */
+    private int residual(Sequence s, int j) {
+        double total = 0;
+        for (int v = 0; v < target.length; v++) {
+            target[v] = Math.max(0f, target[v] - s.draftProbs[j][v]);
+            total += target[v];
+        }
+        for (int v = 0; v < target.length; v++) {
+            target[v] = (float) (target[v] / total);
+        }
+        return draw(s, target);
+    }
+
+    private int draw(Sequence s, float[] probs) {
+        return Sampling.draw(probs, probs.length, uniform(s));
+    }
+
+    private static double uniform(Sequence s) {
+        return s.random.nextInt(1 << 24) / (double) (1 << 24);
+    }
+
+    /** Appends a generated token, reports it, and ends the sequence on a stop token or at max_tokens. */
+    private void emit(Sequence s, int token) {
+        if (s.generated() == 0) {
+            s.prefilled = System.nanoTime();
+        }
+        s.append(token);
+        s.listener.onTokens(new int[] {token});
+        if (s.stop.contains(token)) {
+            end(s, Finish.STOP);
+        } else if (s.generated() >= s.request.maxTokens()) {
+            end(s, Finish.LENGTH);
+        }
+    }
+
+    /**
+     * The draft heads' round (spec §4, non-chain): block k at position i takes hN_i and token x_{i+k+1} — a known
+     * token, or the draft of an earlier block this round. Each block recomputes every position whose input was
+     * a draft or is new since its last round; a sequence whose main model has caught up (one pending token)
+     * gets block k's prediction at its last position as draft k.
+     */
+    private void draftRound(MiMoV2Flash net) {
+        long start = System.nanoTime();
+        List<Sequence> drafting = new ArrayList<>();
+        int blocks = 0;
+        for (Sequence s : running) {
+            if (s.draftLimit > 0 && s.evaluation == null) {
+                drafting.add(s);
+                blocks = Math.max(blocks, Math.min(s.draftLimit, net.draftBlocks()));
+            }
+        }
+        for (int k = 0; k < blocks; k++) {
+            int n = 0;
+            int m = 0;
+            for (Sequence s : drafting) {
+                if (k >= s.draftLimit) {
+                    continue;
+                }
+                int known = s.length();
+                int last = s.cached - 1;                    // positions with hN_i
+                boolean caughtUp = s.pending() == 1;
+                // inputs may use the drafts this round has made so far, only once the main model caught up
+                int end = Math.min(last, known - 2 - k + (caughtUp ? s.draftCount : 0));
+                int from = s.mtpDone[k] + 1;
+                int rows = Math.max(0, Math.min(end - from + 1, maxRows - n));
+                for (int i = from; i < from + rows; i++) {
+                    int index = i + k + 1;
+                    n = row(n, index < known ? s.token(index) : s.drafts[index - known], i, s);
+                }
+                s.mtpDone[k] = Math.min(from + rows - 1, known - 2 - k);
+                if (caughtUp && s.draftCount == k && rows > 0 && from + rows - 1 == last) {
+                    wanted[m] = n - 1;
+                    wantedBy[m++] = s;
+                }
+            }
+            if (n == 0) {
+                break;
+            }
+            net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m));
+            for (int i = 0; i < m; i++) {
+                Sequence s = wantedBy[i];
+                int budget = Math.min(s.request.maxTokens() - s.generated() - 1,
+                        model.contextLength() - s.length() - 1);
+                if (k != s.draftCount || k >= budget) {
+                    continue;
+                }
+                net.readLogits(i, row);
+                SamplingParams p = s.request.sampling();
+                if (p.temperature() == 0) {
+                    s.drafts[k] = Sampling.argmax(row, row.length);
+                } else {
+                    if (s.draftProbs == null) {
+                        s.draftProbs = new float[s.draftLimit][row.length];
+                    }
+                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
+                    s.drafts[k] = draw(s, s.draftProbs[k]);
+                }
+                s.draftCount = k + 1;
+            }
+        }
+        long nanos = System.nanoTime() - start;
+        for (Sequence s : drafting) {
+            s.draftNanos += nanos;
         }
     }
 }

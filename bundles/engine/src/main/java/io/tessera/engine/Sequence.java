@@ -30,9 +30,21 @@ final class Sequence {
     volatile boolean cancelled;
     final long submitted = System.nanoTime();
     long prefilled;      // when the last prompt token was processed
+    int steps;           // main-model steps after the prefill
+
+    // speculation (spec §4): block k has final KV up to position mtpDone[k]; drafts[j] proposes token length()+j
+    final int draftLimit;
+    final int[] mtpDone;
+    final int[] drafts;
+    int draftCount;
+    float[][] draftProbs;            // sampling only: q of each draft
+    final long[] proposed;
+    final long[] accepted;
+    long draftNanos;
+    long verifyNanos;
 
     Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
-             Generator.LogitsConsumer evaluation) {
+             Generator.LogitsConsumer evaluation, int draftLimit) {
         this.request = request;
         this.listener = listener;
         this.evaluation = evaluation;
@@ -41,6 +53,17 @@ final class Sequence {
         this.promptLength = request.prompt().length;
         this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.max(16, request.maxTokens()));
         this.length = promptLength;
+        this.draftLimit = draftLimit;
+        this.mtpDone = new int[draftLimit];
+        Arrays.fill(mtpDone, -1);
+        this.drafts = new int[draftLimit];
+        this.proposed = new long[draftLimit];
+        this.accepted = new long[draftLimit];
+    }
+
+    /** Rolls the cache back to {@code cached} tokens (rejected drafts' KV slots are simply reused later). */
+    void keep(int cachedTokens) {
+        cached = cachedTokens;
     }
 
     int length() {
@@ -71,8 +94,8 @@ final class Sequence {
     void finish(GenerationResult.Finish finish) {
         long now = System.nanoTime();
         long prefill = (prefilled == 0 ? now : prefilled) - submitted;
-        GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, generated(),
-                new long[0], new long[0]);
+        GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, steps,
+                accepted.clone(), proposed.clone(), draftNanos, verifyNanos);
         result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
                 stats, null));
     }

@@ -3,6 +3,7 @@ package io.tessera.shell;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.GenerationStats;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.SamplingParams;
@@ -52,6 +53,8 @@ public class GenerateCommand {
                          @Descriptor("sample among the k most likely; 0 for all") @Parameter(names = {"--top-k"},
                                  absentValue = "0") int topK,
                          @Descriptor("random seed") @Parameter(names = {"-s", "--seed"}, absentValue = "0") long seed,
+                         @Descriptor("speculative draft tokens per step, 0-3 (default: every MTP head the model has)")
+                         @Parameter(names = {"-d", "--drafts"}, absentValue = "-1") int drafts,
                          @Descriptor("prompt as token ids, e.g. 1,2,3 (instead of text)")
                          @Parameter(names = {"--ids"}, absentValue = "") String ids,
                          @Descriptor("also print the generated token ids")
@@ -75,7 +78,7 @@ public class GenerateCommand {
         LinkedBlockingQueue<int[]> stream = new LinkedBlockingQueue<>();
         long start = System.nanoTime();
         Generation generation = generator.submit(new GenerationRequest(name, tokens, maxTokens,
-                new SamplingParams(temperature, topK, topP, seed), stop, 0, false, null), stream::add);
+                new SamplingParams(temperature, topK, topP, seed), stop, drafts, false, null), stream::add);
         CompletableFuture<GenerationResult> done = generation.result().toCompletableFuture();
         IncrementalDecoder decoder = tokenizer == null ? null : tokenizer.newDecoder();
         List<Integer> generated = new ArrayList<>();
@@ -112,6 +115,17 @@ public class GenerateCommand {
         out.printf("[%s: prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s; %.2f s]%n",
                 result.finish().name().toLowerCase(), tokens.length, tokens.length / Math.max(prefill, 1e-9),
                 result.tokens().length, decoded / Math.max(decode, 1e-9), (System.nanoTime() - start) / 1e9);
+        GenerationStats stats = result.stats();
+        if (stats.proposedPerHead().length > 0) {
+            StringJoiner heads = new StringJoiner(", ");
+            for (int k = 0; k < stats.proposedPerHead().length; k++) {
+                heads.add(String.format("head %d %.0f%%", k, 100.0 * stats.acceptedPerHead()[k]
+                        / Math.max(1, stats.proposedPerHead()[k])));
+            }
+            out.printf("[speculative: acceptance length %.2f tokens/step over %d steps; %s; draft %.2f s, verify %.2f s]%n",
+                    stats.acceptanceLength(result.tokens().length), stats.verifySteps(), heads,
+                    stats.draftNanos() / 1e9, stats.verifyNanos() / 1e9);
+        }
     }
 
     private java.nio.file.Path directory(String model) {

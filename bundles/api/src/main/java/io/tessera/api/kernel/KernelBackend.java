@@ -38,6 +38,12 @@ import io.tessera.api.Tensor;
  * its {@link BackendInfo#contract()} says so. NaN and Inf propagate as in IEEE arithmetic (an op never hides a
  * NaN: {@link #argmax} of a row containing NaN returns the index of the first NaN).
  *
+ * <h2>Batch invariance</h2>
+ * Each row's result depends only on that row's inputs (and, for attention, its sequence's KV), never on the
+ * number of rows or on the other rows of the batch: a token verified in a batch of four gets bit-for-bit the
+ * logits it would get alone. Speculative decoding and continuous batching rely on this to give exactly the
+ * tokens of a one-row-at-a-time run.
+ *
  * <h2>Threads</h2>
  * A backend may be used by several threads at once, as long as no two of them issue ops that write the same
  * buffer concurrently. Ops issued by one thread run in the order issued.
@@ -137,6 +143,12 @@ public interface KernelBackend {
 
     /** {@code dst[i] = src[index[i]]} for {@code i < n}; index is I32 (e.g. keep the last row of each sequence). */
     void gatherRows(Buffer src, Buffer index, int n, Buffer dst);
+
+    /**
+     * {@code dst[index[i]] = src[i]} for {@code i < n}; index is I32 and holds no duplicates (e.g. keep each
+     * sequence's recent hidden states in a ring for the draft heads).
+     */
+    void scatterRows(Buffer src, Buffer index, int n, Buffer dst);
 
     /**
      * NeoX (rotate-half) RoPE in place on {@code x} of shape {@code [R, heads × headDim]}: within each head, the

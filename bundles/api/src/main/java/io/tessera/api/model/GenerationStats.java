@@ -1,12 +1,21 @@
 package io.tessera.api.model;
 
 /**
- * @param prefillNanos     time to process the prompt
- * @param decodeNanos      time from the first to the last generated token
- * @param verifySteps      main-model steps during decode
- * @param acceptedPerHead  drafts accepted by head k (index k)
- * @param proposedPerHead  drafts proposed by head k
+ * Timings and speculation figures of one generation.
+ *
+ * @param prefillNanos     from submission to the first generated token
+ * @param decodeNanos      from the first to the last generated token
+ * @param verifySteps      main-model steps after the prefill (with speculation each verifies 1 + drafts rows)
+ * @param acceptedPerHead  drafts of MTP head k accepted (index k)
+ * @param proposedPerHead  drafts of MTP head k proposed
+ * @param draftNanos       time spent in the draft heads
+ * @param verifyNanos      time spent in main-model steps that verified drafts
  */
 public record GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,
-                              long[] proposedPerHead) {
+                              long[] proposedPerHead, long draftNanos, long verifyNanos) {
+
+    /** Mean tokens per main-model step after the prefill, the bonus token included (1 without speculation). */
+    public double acceptanceLength(int generatedTokens) {
+        return verifySteps == 0 ? 0 : (generatedTokens - 1) / (double) verifySteps;
+    }
 }

@@ -1,0 +1,86 @@
+package io.tessera.engine;
+
+import java.util.Arrays;
+
+/**
+ * Host-side token distributions for speculative decoding: the filtering {@code KernelBackend.sample} applies
+ * (softmax of logits / temperature, then the top-k most likely ids, then the smallest prefix of probability
+ * ≥ top-p of what is left, renormalised), so speculative and plain sampling draw from the same distribution.
+ * One instance per scheduler thread: it keeps its sort workspace.
+ */
+final class Sampling {
+    private long[] keys = new long[0];
+
+    /** The first index of the largest value (the first NaN if any, as the backends' argmax). */
+    static int argmax(float[] logits, int length) {
+        int best = 0;
+        for (int i = 0; i < length; i++) {
+            if (Float.isNaN(logits[i])) {
+                return i;
+            }
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Writes the filtered distribution into {@code probs} (zero outside the kept ids). Temperature 0 gives the
+     * argmax with probability 1.
+     */
+    void distribution(float[] logits, int length, float temperature, int topK, float topP, float[] probs) {
+        Arrays.fill(probs, 0, length, 0f);
+        if (temperature == 0) {
+            probs[argmax(logits, length)] = 1f;
+            return;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < length; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        if (keys.length < length) {
+            keys = new long[length];
+        }
+        for (int i = 0; i < length; i++) {
+            float p = (float) Math.exp((logits[i] - max) / temperature);
+            // non-negative floats sort like their bits; the low half makes ties prefer the lower id
+            keys[i] = ((long) Float.floatToIntBits(p) << 32) | (length - 1 - i);
+        }
+        Arrays.sort(keys, 0, length);
+        int kept = topK > 0 ? Math.min(topK, length) : length;
+        double keptMass = 0;
+        for (int j = 0; j < kept; j++) {
+            keptMass += Float.intBitsToFloat((int) (keys[length - 1 - j] >>> 32));
+        }
+        double mass = 0;
+        int n = 0;
+        while (n < kept) {
+            mass += Float.intBitsToFloat((int) (keys[length - 1 - n] >>> 32));
+            n++;
+            if (mass >= topP * keptMass) {
+                break;
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            long key = keys[length - 1 - j];
+            probs[length - 1 - (int) (key & 0xffffffffL)] = (float) (Float.intBitsToFloat((int) (key >>> 32)) / mass);
+        }
+    }
+
+    /** The id where the cumulative probability first exceeds {@code u} (in [0, 1)). */
+    static int draw(float[] probs, int length, double u) {
+        double cumulative = 0;
+        int last = 0;
+        for (int i = 0; i < length; i++) {
+            if (probs[i] > 0) {
+                cumulative += probs[i];
+                last = i;
+                if (u < cumulative) {
+                    return i;
+                }
+            }
+        }
+        return last;   // rounding left the sum a hair under u
+    }
+}
