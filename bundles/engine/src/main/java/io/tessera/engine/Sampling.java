@@ -68,6 +68,27 @@ final class Sampling {
         }
     }
 
+    /**
+     * Standard speculative sampling for one draft token {@code draft} drawn from {@code q}: accepted with
+     * probability min(1, p/q) (using {@code accept} in [0, 1)); if rejected, a replacement is drawn from
+     * norm(max(p − q, 0)) with {@code resample}, overwriting {@code p}. Returns −1 when accepted, else the
+     * replacement. The output is distributed exactly as {@code p}.
+     */
+    static int speculate(float[] p, float[] q, int length, int draft, double accept, double resample) {
+        if (accept * q[draft] < p[draft]) {
+            return -1;
+        }
+        double total = 0;
+        for (int v = 0; v < length; v++) {
+            p[v] = Math.max(0f, p[v] - q[v]);
+            total += p[v];
+        }
+        for (int v = 0; v < length; v++) {
+            p[v] = (float) (p[v] / total);
+        }
+        return draw(p, length, resample);
+    }
+
     /** The id where the cumulative probability first exceeds {@code u} (in [0, 1)). */
     static int draw(float[] probs, int length, double u) {
         double cumulative = 0;

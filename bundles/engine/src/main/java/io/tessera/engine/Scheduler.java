@@ -287,15 +287,20 @@ final class Scheduler implements Runnable {
             int next = -1;
             for (int j = 0; j <= s.draftCount && next < 0; j++) {
                 net.readLogits(i + j, row);
-                sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
-                if (j == s.draftCount) {
-                    next = draw(s, target);                                 // all drafts accepted: bonus token
-                } else if (p.temperature() == 0 ? Sampling.argmax(row, row.length) == s.drafts[j]
-                        : uniform(s) * s.draftProbs[j][s.drafts[j]] < target[s.drafts[j]]) {
+                if (j == s.draftCount) {                                    // all drafts accepted: bonus token
+                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
+                    next = Sampling.draw(target, target.length, uniform(s));
+                } else if (p.temperature() == 0) {
+                    int argmax = Sampling.argmax(row, row.length);
+                    next = argmax == s.drafts[j] ? -1 : argmax;
+                } else {
+                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
+                    next = Sampling.speculate(target, s.draftProbs[j], target.length, s.drafts[j], uniform(s),
+                            uniform(s));
+                }
+                if (next < 0) {
                     accepted++;
                     s.accepted[j]++;
-                } else {
-                    next = p.temperature() == 0 ? Sampling.argmax(row, row.length) : residual(s, j);
                 }
             }
             for (int j = 0; j < s.draftCount; j++) {
@@ -312,23 +317,6 @@ final class Scheduler implements Runnable {
             }
             i += drafts + 1;
         }
-    }
-
-    /** Draws from norm(max(p − q, 0)) after draft j was rejected; p is in {@code target}. */
-    private int residual(Sequence s, int j) {
-        double total = 0;
-        for (int v = 0; v < target.length; v++) {
-            target[v] = Math.max(0f, target[v] - s.draftProbs[j][v]);
-            total += target[v];
-        }
-        for (int v = 0; v < target.length; v++) {
-            target[v] = (float) (target[v] / total);
-        }
-        return draw(s, target);
-    }
-
-    private int draw(Sequence s, float[] probs) {
-        return Sampling.draw(probs, probs.length, uniform(s));
     }
 
     private static double uniform(Sequence s) {
@@ -409,7 +397,7 @@ final class Scheduler implements Runnable {
                         s.draftProbs = new float[s.draftLimit][row.length];
                     }
                     sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
-                    s.drafts[k] = draw(s, s.draftProbs[k]);
+                    s.drafts[k] = Sampling.draw(s.draftProbs[k], row.length, uniform(s));
                 }
                 s.draftCount = k + 1;
             }
