@@ -35,7 +35,8 @@ public class AssemblyTest {
     @Test
     void tesseraBundlesArePresent() {
         List<String> names = Arrays.stream(context.getBundles()).map(Bundle::getSymbolicName).toList();
-        assertTrue(names.containsAll(List.of("io.tessera.api", "io.tessera.shell", "io.tessera.kernels-cuda")),
+        assertTrue(names.containsAll(List.of("io.tessera.api", "io.tessera.shell", "io.tessera.kernels-cuda",
+                "io.tessera.kernels-cpu", "io.tessera.kernels-reference")),
                 names.toString());
     }
 

@@ -1,0 +1,709 @@
+package io.tessera.kernels.cpu;
+
+import static io.tessera.kernels.cpu.Kernels.F;
+import static io.tessera.kernels.cpu.Kernels.L;
+import static io.tessera.kernels.cpu.Kernels.TILE;
+
+import io.tessera.api.DType;
+import io.tessera.api.Tensor;
+import io.tessera.api.kernel.AttentionParams;
+import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.Buffer;
+import io.tessera.api.kernel.ExpertWeights;
+import io.tessera.api.kernel.KernelBackend;
+import io.tessera.api.kernel.KvCache;
+import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.Weight;
+import io.tessera.api.kernel.WeightData;
+import io.tessera.kernels.cpu.Handles.Buf;
+import io.tessera.kernels.cpu.Handles.Kv;
+import io.tessera.kernels.cpu.Handles.R;
+import io.tessera.kernels.cpu.Handles.W;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+/**
+ * The CPU backend: Vector API kernels on one fixed pool of daemon threads. Weights are read in place from the
+ * checkpoint's memory; activations and KV live in heap arrays. Ops run synchronously (the caller's thread joins
+ * the pool); calls from several threads are serialized, which keeps each thread's order and lets the per-thread
+ * scratch be preallocated.
+ */
+@Component(service = KernelBackend.class, property = {KernelBackend.BACKEND + "=cpu", "service.ranking:Integer=100"})
+public class CpuBackend implements KernelBackend {
+
+    private final AtomicLong bytesInUse = new AtomicLong();
+    private final WorkerPool pool;
+    private final float[][] tileOut;
+    private final float[][] scores;
+    private final MatmulTask matmulTask = new MatmulTask();
+    private final AttentionTask attentionTask = new AttentionTask();
+    // scratch of the single-threaded ops and of experts(), grown on demand
+    private float[] work = new float[0];
+    private long[] order = new long[0];
+    private int[] grouping = new int[0];
+
+    /** A backend on all available processors. */
+    @Activate
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A backend on {@code threads} threads (the caller counts as one). */
+    public CpuBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be positive, got " + threads);
+        }
+        pool = new WorkerPool(threads);
+        tileOut = new float[threads][TILE];
+        scores = new float[threads][0];
+    }
+
+    @Deactivate
+    public void close() {
+        pool.shutdown();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public BackendInfo info() {
+        return new BackendInfo(System.getProperty("os.arch") + ", " + pool.threads() + " threads, " + F.vectorBitSize()
+                + "-bit vectors (" + L + " float lanes)", pool.threads(), bytesInUse.get(),
+                "f32 accumulate; weights exact; activations f32");
+    }
+
+    // ---- handle checks ------------------------------------------------------------------------------------
+
+    private Buf buf(Buffer b, String param) {
+        if (!(b instanceof Buf x)) {
+            throw new IllegalArgumentException(param + ": not a buffer of the cpu backend: " + b);
+        }
+        x.check(this, param);
+        return x;
+    }
+
+    private Buf f32(Buffer b, String param, int n, int cols) {
+        return typed(b, DType.F32, param, n, cols);
+    }
+
+    private Buf i32(Buffer b, String param, int n, int cols) {
+        return typed(b, DType.I32, param, n, cols);
+    }
+
+    private Buf typed(Buffer b, DType dtype, String param, int n, int cols) {
+        Buf x = buf(b, param);
+        if (x.dtype != dtype) {
+            throw new IllegalArgumentException(param + ": " + dtype + " buffer expected, got " + x);
+        }
+        if (n < 0 || n > x.rows || (cols >= 0 && x.cols != cols)) {
+            throw new IllegalArgumentException(param + ": " + x + " cannot hold " + n + " rows of "
+                    + (cols >= 0 ? cols : x.cols) + " columns");
+        }
+        return x;
+    }
+
+    private WeightData weight(Weight w, String param) {
+        if (!(w instanceof W x)) {
+            throw new IllegalArgumentException(param + ": not a weight of the cpu backend: " + w);
+        }
+        x.check(this, param);
+        return x.d;
+    }
+
+    private Kv kv(KvCache c) {
+        if (!(c instanceof Kv x)) {
+            throw new IllegalArgumentException("cache: not a KV cache of the cpu backend: " + c);
+        }
+        x.check(this, "cache");
+        return x;
+    }
+
+    private R rows(Rows r) {
+        if (!(r instanceof R x)) {
+            throw new IllegalArgumentException("rows: not rows of the cpu backend: " + r);
+        }
+        x.check(this, "rows");
+        return x;
+    }
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    @Override
+    public Buffer allocate(DType dtype, int rows, int cols) {
+        if ((dtype != DType.F32 && dtype != DType.I32) || rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("allocate: F32 or I32 with positive size, got " + dtype + "[" + rows
+                    + ", " + cols + "]");
+        }
+        return new Buf(this, bytesInUse, dtype, rows, cols);
+    }
+
+    @Override
+    public Weight weight(Tensor tensor) {
+        return new W(this, bytesInUse, WeightData.of(tensor));
+    }
+
+    @Override
+    public KvCache allocateKv(int slots, int kvHeads, int keyDim, int valueDim) {
+        if (slots <= 0 || kvHeads <= 0 || keyDim <= 0 || valueDim <= 0) {
+            throw new IllegalArgumentException("allocateKv: positive sizes expected, got slots=" + slots
+                    + " kvHeads=" + kvHeads + " keyDim=" + keyDim + " valueDim=" + valueDim);
+        }
+        return new Kv(this, bytesInUse, slots, kvHeads, keyDim, valueDim);
+    }
+
+    @Override
+    public Rows rows(int[] positions, int[] kvBase, int[] kvCapacity) {
+        if (positions.length != kvBase.length || positions.length != kvCapacity.length) {
+            throw new IllegalArgumentException("rows: positions, kvBase and kvCapacity differ in length");
+        }
+        for (int r = 0; r < positions.length; r++) {
+            if (positions[r] < 0 || kvBase[r] < 0 || kvCapacity[r] <= 0) {
+                throw new IllegalArgumentException("rows: row " + r + " has position " + positions[r]
+                        + ", kvBase " + kvBase[r] + ", kvCapacity " + kvCapacity[r]);
+            }
+        }
+        return new R(this, bytesInUse, positions, kvBase, kvCapacity);
+    }
+
+    @Override
+    public synchronized void write(Buffer dst, long offset, float[] src, int from, int len) {
+        System.arraycopy(src, from, f32(dst, "dst", 0, -1).f, Math.toIntExact(offset), len);
+    }
+
+    @Override
+    public synchronized void write(Buffer dst, long offset, int[] src, int from, int len) {
+        System.arraycopy(src, from, i32(dst, "dst", 0, -1).i, Math.toIntExact(offset), len);
+    }
+
+    @Override
+    public synchronized void read(Buffer src, long offset, float[] dst, int from, int len) {
+        System.arraycopy(f32(src, "src", 0, -1).f, Math.toIntExact(offset), dst, from, len);
+    }
+
+    @Override
+    public synchronized void read(Buffer src, long offset, int[] dst, int from, int len) {
+        System.arraycopy(i32(src, "src", 0, -1).i, Math.toIntExact(offset), dst, from, len);
+    }
+
+    @Override
+    public synchronized void readKv(KvCache cache, int slot, int count, float[] keys, float[] values) {
+        Kv c = kvRange(cache, slot, count);
+        System.arraycopy(c.keys, slot * c.kvHeads * c.keyDim, keys, 0, count * c.kvHeads * c.keyDim);
+        System.arraycopy(c.values, slot * c.kvHeads * c.valueDim, values, 0, count * c.kvHeads * c.valueDim);
+    }
+
+    @Override
+    public synchronized void writeKv(KvCache cache, int slot, int count, float[] keys, float[] values) {
+        Kv c = kvRange(cache, slot, count);
+        System.arraycopy(keys, 0, c.keys, slot * c.kvHeads * c.keyDim, count * c.kvHeads * c.keyDim);
+        System.arraycopy(values, 0, c.values, slot * c.kvHeads * c.valueDim, count * c.kvHeads * c.valueDim);
+    }
+
+    private Kv kvRange(KvCache cache, int slot, int count) {
+        Kv c = kv(cache);
+        if (slot < 0 || count < 0 || slot + count > c.slots) {
+            throw new IllegalArgumentException("KV slots [" + slot + ", " + (slot + count) + ") outside [0, "
+                    + c.slots + ")");
+        }
+        return c;
+    }
+
+    @Override
+    public void synchronize() {
+        // ops complete before they return
+    }
+
+    // ---- ops ----------------------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void embed(Weight table, Buffer ids, int n, Buffer out) {
+        WeightData t = weight(table, "table");
+        Buf id = i32(ids, "ids", n, -1);
+        float[] o = f32(out, "out", n, t.cols()).f;
+        for (int r = 0; r < n; r++) {
+            int tok = id.i[r * id.cols];
+            if (tok < 0 || tok >= t.rows()) {
+                throw new IllegalArgumentException("embed: id " + tok + " of row " + r + " outside " + t.name()
+                        + " [0, " + t.rows() + ")");
+            }
+            for (int c = 0; c < t.cols(); c++) {
+                o[r * t.cols() + c] = t.get(tok, c);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void rmsNorm(Buffer x, Weight w, float eps, int n, Buffer out) {
+        WeightData g = weight(w, "w");
+        int d = g.cols();
+        float[] in = f32(x, "x", n, d).f;
+        float[] o = f32(out, "out", n, d).f;
+        for (int r = 0; r < n; r++) {
+            float inv = (float) (1 / Math.sqrt(Kernels.dot(in, r * d, in, r * d, d) / d + eps));
+            for (int c = 0; c < d; c++) {
+                o[r * d + c] = g.get(0, c) * (in[r * d + c] * inv);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void matmul(Buffer x, Weight w, int n, Buffer y) {
+        WeightData m = weight(w, "w");
+        if (x == y) {
+            throw new IllegalArgumentException("matmul: y must not be x");
+        }
+        matmul(f32(x, "x", n, m.cols()).f, m, n, f32(y, "y", n, m.rows()).f);
+    }
+
+    /** {@code y = x · Wᵀ} for {@code n} rows, W's rows split across the pool in tiles of {@link Kernels#TILE}. */
+    private void matmul(float[] x, WeightData w, int n, float[] y) {
+        int tiles = (w.rows() + TILE - 1) / TILE;
+        int perPart = Math.max(1, tiles / (pool.threads() * 4));
+        matmulTask.x = x;
+        matmulTask.w = w;
+        matmulTask.n = n;
+        matmulTask.y = y;
+        matmulTask.tiles = tiles;
+        matmulTask.perPart = perPart;
+        pool.run(matmulTask, (tiles + perPart - 1) / perPart);
+    }
+
+    private final class MatmulTask implements WorkerPool.Task {
+        float[] x, y;
+        WeightData w;
+        int n, tiles, perPart, xOff, yOff;
+
+        @Override
+        public void run(int part, int worker) {
+            float[] out = tileOut[worker];
+            int rows = w.rows();
+            int cols = w.cols();
+            for (int t = part * perPart, end = Math.min(tiles, t + perPart); t < end; t++) {
+                int o = t * TILE;
+                int valid = Math.min(TILE, rows - o);
+                for (int r = 0; r < n; r++) {
+                    Kernels.dot(w, o, x, xOff + r * cols, out);
+                    System.arraycopy(out, 0, y, yOff + r * rows + o, valid);
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void add(Buffer acc, Buffer x, int n) {
+        Buf a = f32(acc, "acc", n, -1);
+        float[] b = f32(x, "x", n, a.cols).f;
+        int len = n * a.cols;
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(F, a.f, i).add(FloatVector.fromArray(F, b, i)).intoArray(a.f, i);
+        }
+        for (; i < len; i++) {
+            a.f[i] += b[i];
+        }
+    }
+
+    @Override
+    public synchronized void siluMul(Buffer gate, Buffer up, int n, Buffer out) {
+        Buf g = f32(gate, "gate", n, -1);
+        float[] u = f32(up, "up", n, g.cols).f;
+        float[] o = f32(out, "out", n, g.cols).f;
+        siluMul(g.f, 0, u, 0, o, 0, n * g.cols);
+    }
+
+    private static void siluMul(float[] g, int go, float[] u, int uo, float[] o, int oo, int len) {
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            FloatVector z = FloatVector.fromArray(F, g, go + i);
+            z.div(z.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, u, uo + i))
+                    .intoArray(o, oo + i);
+        }
+        for (; i < len; i++) {
+            float z = g[go + i];
+            o[oo + i] = (float) (z / (1 + Math.exp(-z))) * u[uo + i];
+        }
+    }
+
+    @Override
+    public synchronized void concat(Buffer a, Buffer b, int n, Buffer out) {
+        Buf x = f32(a, "a", n, -1);
+        Buf y = f32(b, "b", n, -1);
+        float[] o = f32(out, "out", n, x.cols + y.cols).f;
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(x.f, r * x.cols, o, r * (x.cols + y.cols), x.cols);
+            System.arraycopy(y.f, r * y.cols, o, r * (x.cols + y.cols) + x.cols, y.cols);
+        }
+    }
+
+    @Override
+    public synchronized void gatherRows(Buffer src, Buffer index, int n, Buffer dst) {
+        Buf s = buf(src, "src");
+        Buf idx = i32(index, "index", n, -1);
+        Buf d = typed(dst, s.dtype, "dst", n, s.cols);
+        for (int i = 0; i < n; i++) {
+            int from = idx.i[i * idx.cols];
+            if (from < 0 || from >= s.rows) {
+                throw new IllegalArgumentException("gatherRows: index " + from + " outside [0, " + s.rows + ")");
+            }
+            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, from * s.cols, d.dtype == DType.F32 ? d.f : d.i,
+                    i * s.cols, s.cols);
+        }
+    }
+
+    @Override
+    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+        R rs = rows(rows);
+        float[] v = f32(x, "x", rs.count(), heads * headDim).f;
+        if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
+            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, "
+                    + headDim + "]");
+        }
+        int half = rotaryDim / 2;
+        float[] cs = work(2 * half);
+        for (int r = 0; r < rs.count(); r++) {
+            // angles in double: pos · freq loses whole radians in F32 at long positions
+            for (int d = 0; d < half; d++) {
+                double angle = rs.positions[r] * Math.pow(theta, -2.0 * d / rotaryDim);
+                cs[d] = (float) Math.cos(angle);
+                cs[half + d] = (float) Math.sin(angle);
+            }
+            for (int h = 0; h < heads; h++) {
+                int base = (r * heads + h) * headDim;
+                int d = 0;
+                for (int bound = F.loopBound(half); d < bound; d += L) {
+                    FloatVector a = FloatVector.fromArray(F, v, base + d);
+                    FloatVector b = FloatVector.fromArray(F, v, base + half + d);
+                    FloatVector cos = FloatVector.fromArray(F, cs, d);
+                    FloatVector sin = FloatVector.fromArray(F, cs, half + d);
+                    a.mul(cos).sub(b.mul(sin)).intoArray(v, base + d);
+                    b.mul(cos).add(a.mul(sin)).intoArray(v, base + half + d);
+                }
+                for (; d < half; d++) {
+                    float a = v[base + d];
+                    float b = v[base + half + d];
+                    v[base + d] = a * cs[d] - b * cs[half + d];
+                    v[base + half + d] = b * cs[d] + a * cs[half + d];
+                }
+            }
+        }
+    }
+
+    private float[] work(int size) {
+        if (work.length < size) {
+            work = new float[size];
+        }
+        return work;
+    }
+
+    @Override
+    public synchronized void attention(Rows rows, Buffer q, Buffer k, Buffer v, KvCache cache, AttentionParams p,
+                                       Weight sinks, Buffer out) {
+        R rs = rows(rows);
+        Kv c = kv(cache);
+        int n = rs.count();
+        if (c.kvHeads != p.kvHeads() || c.keyDim != p.keyDim() || c.valueDim != p.valueDim()) {
+            throw new IllegalArgumentException("attention: cache [" + c.kvHeads + " heads, " + c.keyDim + ", "
+                    + c.valueDim + "] does not match " + p);
+        }
+        float[] ks = f32(k, "k", n, p.kvHeads() * p.keyDim()).f;
+        float[] vs = f32(v, "v", n, p.kvHeads() * p.valueDim()).f;
+        AttentionTask t = attentionTask;
+        t.q = f32(q, "q", n, p.heads() * p.keyDim()).f;
+        t.out = f32(out, "out", n, p.heads() * p.valueDim()).f;
+        t.sinks = sinks == null ? null : weight(sinks, "sinks");
+        if (t.sinks != null && t.sinks.rows() * t.sinks.cols() != p.heads()) {
+            throw new IllegalArgumentException("attention: sinks " + t.sinks.name() + " has "
+                    + t.sinks.cols() + " values for " + p.heads() + " heads");
+        }
+        int keysMax = 0;
+        int kw = p.kvHeads() * p.keyDim();
+        int vw = p.kvHeads() * p.valueDim();
+        for (int r = 0; r < n; r++) {
+            int pos = rs.positions[r];
+            int first = p.window() == 0 ? 0 : Math.max(0, pos - p.window() + 1);
+            if (rs.kvBase[r] + rs.kvCapacity[r] > c.slots) {
+                throw new IllegalArgumentException("attention: row " + r + " KV slots [" + rs.kvBase[r] + ", "
+                        + (rs.kvBase[r] + rs.kvCapacity[r]) + ") outside the cache's " + c.slots);
+            }
+            if (pos - first + 1 > rs.kvCapacity[r]) {
+                throw new IllegalArgumentException("attention: row " + r + " attends " + (pos - first + 1)
+                        + " keys but its sequence has only " + rs.kvCapacity[r] + " KV slots");
+            }
+            keysMax = Math.max(keysMax, pos - first + 1);
+            int slot = rs.slot(r, pos);
+            System.arraycopy(ks, r * kw, c.keys, slot * kw, kw);
+            System.arraycopy(vs, r * vw, c.values, slot * vw, vw);
+            Kernels.scale(c.values, slot * vw, vw, p.valueScale());
+        }
+        for (int w = 0; w < scores.length; w++) {
+            if (scores[w].length < keysMax) {
+                scores[w] = new float[keysMax];
+            }
+        }
+        t.rows = rs;
+        t.cache = c;
+        t.p = p;
+        pool.run(t, n * p.heads());
+    }
+
+    /** One part per (row, query head). */
+    private final class AttentionTask implements WorkerPool.Task {
+        R rows;
+        Kv cache;
+        AttentionParams p;
+        WeightData sinks;
+        float[] q, out;
+
+        @Override
+        public void run(int part, int worker) {
+            int heads = p.heads();
+            int r = part / heads;
+            int h = part % heads;
+            int kh = h / (heads / p.kvHeads());
+            int kd = p.keyDim();
+            int vd = p.valueDim();
+            int pos = rows.positions[r];
+            int first = p.window() == 0 ? 0 : Math.max(0, pos - p.window() + 1);
+            float[] s = scores[worker];
+            int qo = (r * heads + h) * kd;
+            float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks.get(0, h);
+            float max = sink;
+            for (int j = first; j <= pos; j++) {
+                int slot = rows.slot(r, j);
+                float a = Kernels.dot(q, qo, cache.keys, (slot * p.kvHeads() + kh) * kd, kd) * p.scale();
+                s[j - first] = a;
+                max = Math.max(max, a);
+            }
+            float sum = sinks == null ? 0 : (float) Math.exp(sink - max);
+            for (int j = 0; j <= pos - first; j++) {
+                s[j] = (float) Math.exp(s[j] - max);
+                sum += s[j];
+            }
+            int oo = (r * heads + h) * vd;
+            Arrays.fill(out, oo, oo + vd, 0f);
+            for (int j = first; j <= pos; j++) {
+                Kernels.axpy(s[j - first], cache.values, (rows.slot(r, j) * p.kvHeads() + kh) * vd, out, oo, vd);
+            }
+            Kernels.scale(out, oo, vd, 1 / sum);
+        }
+    }
+
+    /** Selection order: higher first, NaN above everything (never hidden); callers keep ties to the lower index. */
+    private static boolean before(float a, float b) {
+        return a > b || (Float.isNaN(a) && !Float.isNaN(b));
+    }
+
+    @Override
+    public synchronized void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling,
+                                   boolean replay, Buffer ids, Buffer weights) {
+        Buf lb = f32(logits, "logits", n, -1);
+        int experts = lb.cols;
+        int[] sel = i32(ids, "ids", n, k).i;
+        float[] w = f32(weights, "weights", n, k).f;
+        WeightData b = bias == null ? null : weight(bias, "bias");
+        if (k <= 0 || k > experts || (b != null && b.cols() != experts)) {
+            throw new IllegalArgumentException("route: k=" + k + " of " + experts + " experts"
+                    + (b == null ? "" : ", bias of " + b.cols()));
+        }
+        float[] s = work(2 * experts);
+        for (int r = 0; r < n; r++) {
+            for (int e = 0; e < experts; e++) {
+                s[e] = (float) (1 / (1 + Math.exp(-lb.f[r * experts + e])));
+                s[experts + e] = s[e] + (b == null ? 0 : b.get(0, e));
+            }
+            int row = r * k;
+            if (!replay) {
+                for (int j = 0; j < k; j++) {
+                    int best = -1;
+                    for (int e = 0; e < experts; e++) {
+                        if ((best < 0 || before(s[experts + e], s[experts + best])) && !taken(sel, row, j, e)) {
+                            best = e;
+                        }
+                    }
+                    sel[row + j] = best;
+                }
+            }
+            float total = 0;
+            for (int j = 0; j < k; j++) {
+                int e = sel[row + j];
+                if (e < 0 || e >= experts) {
+                    throw new IllegalArgumentException("route: replayed expert id " + e + " in row " + r
+                            + " outside [0, " + experts + ")");
+                }
+                total += s[e];
+            }
+            for (int j = 0; j < k; j++) {
+                float sj = s[sel[row + j]];
+                w[row + j] = (normalize ? sj / (total + 1e-20f) : sj) * scaling;
+            }
+        }
+    }
+
+    private static boolean taken(int[] sel, int from, int count, int e) {
+        for (int j = 0; j < count; j++) {
+            if (sel[from + j] == e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public synchronized void experts(Buffer x, ExpertWeights experts, Buffer ids, Buffer weights, int n,
+                                     Buffer out) {
+        int hidden = experts.gate().getFirst().cols();
+        int inter = experts.gate().getFirst().rows();
+        Buf idb = i32(ids, "ids", n, -1);
+        int k = idb.cols;
+        float[] in = f32(x, "x", n, hidden).f;
+        float[] w = f32(weights, "weights", n, k).f;
+        float[] o = f32(out, "out", n, hidden).f;
+        int count = experts.count();
+        // counting sort of the (row, j) pairs by expert: start[e] .. start[e+1] index into pair[]
+        if (grouping.length < count + 1 + n * k) {
+            grouping = new int[count + 1 + n * k];
+        }
+        int[] g = grouping;
+        Arrays.fill(g, 0, count + 1, 0);
+        for (int i = 0; i < n * k; i++) {
+            int e = idb.i[i];
+            if (e < 0 || e >= count) {
+                throw new IllegalArgumentException("experts: id " + e + " in row " + i / k + " outside [0, "
+                        + count + ")");
+            }
+            g[e + 1]++;
+        }
+        int m = 0;
+        for (int e = 0; e < count; e++) {
+            m = Math.max(m, g[e + 1]);
+            g[e + 1] += g[e];
+        }
+        int pairs = count + 1;
+        for (int i = 0; i < n * k; i++) {
+            g[pairs + g[idb.i[i]]++] = i; // g[e] now ends at the old g[e+1]
+        }
+        // scratch: gathered rows [m, hidden], gate and up [m, inter], down [m, hidden]
+        float[] s = work(m * (2 * hidden + 2 * inter));
+        int xs = 0, gs = m * hidden, us = gs + m * inter, ds = us + m * inter;
+        Arrays.fill(o, 0, n * hidden, 0f);
+        int from = 0;
+        for (int e = 0; e < count; e++) {
+            int to = g[e];
+            int rowsE = to - from;
+            if (rowsE == 0) {
+                continue;
+            }
+            for (int i = 0; i < rowsE; i++) {
+                System.arraycopy(in, (g[pairs + from + i] / k) * hidden, s, xs + i * hidden, hidden);
+            }
+            WeightData gate = weight(experts.gate().get(e), "gate[" + e + "]");
+            WeightData up = weight(experts.up().get(e), "up[" + e + "]");
+            WeightData down = weight(experts.down().get(e), "down[" + e + "]");
+            matmulInto(s, xs, gate, rowsE, s, gs);
+            matmulInto(s, xs, up, rowsE, s, us);
+            siluMul(s, gs, s, us, s, gs, rowsE * inter);
+            matmulInto(s, gs, down, rowsE, s, ds);
+            for (int i = 0; i < rowsE; i++) {
+                int pair = g[pairs + from + i];
+                Kernels.axpy(w[pair], s, ds + i * hidden, o, (pair / k) * hidden, hidden);
+            }
+            from = to;
+        }
+    }
+
+    @Override
+    public synchronized void argmax(Buffer logits, int n, Buffer ids) {
+        Buf l = f32(logits, "logits", n, -1);
+        Buf out = i32(ids, "ids", n, -1);
+        for (int r = 0; r < n; r++) {
+            out.i[r * out.cols] = argmax(l.f, r * l.cols, l.cols);
+        }
+    }
+
+    /** First index of the maximum, or of the first NaN: a vector max (NaN-propagating), then a scan for it. */
+    private static int argmax(float[] l, int from, int len) {
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += L) {
+            mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, l, from + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            max = Math.max(max, l[from + i]);
+        }
+        for (i = 0; i < len; i++) {
+            float x = l[from + i];
+            if (x == max || (Float.isNaN(max) && Float.isNaN(x))) {
+                return i;
+            }
+        }
+        return 0; // all -Inf
+    }
+
+    @Override
+    public synchronized void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u,
+                                    Buffer ids) {
+        Buf l = f32(logits, "logits", n, -1);
+        Buf out = i32(ids, "ids", n, -1);
+        int v = l.cols;
+        if (order.length < v) {
+            order = new long[v];
+        }
+        float[] p = work(v);
+        for (int r = 0; r < n; r++) {
+            int best = argmax(l.f, r * v, v);
+            float max = l.f[r * v + best];
+            if (temperature[r] == 0 || Float.isNaN(max)) {
+                out.i[r * out.cols] = best;
+                continue;
+            }
+            // probabilities up to the common factor; sort keys: descending p, then ascending id
+            for (int i = 0; i < v; i++) {
+                p[i] = (float) Math.exp((l.f[r * v + i] - max) / temperature[r]);
+                order[i] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(p[i])) << 32) | i;
+            }
+            Arrays.sort(order, 0, v);
+            int keep = topK[r] > 0 ? Math.min(topK[r], v) : v;
+            double total = 0;
+            for (int i = 0; i < keep; i++) {
+                total += p[(int) order[i]];
+            }
+            double prefix = 0;
+            int kept = 0;
+            while (kept < keep && (kept == 0 || prefix < topP[r] * total)) {
+                prefix += p[(int) order[kept++]];
+            }
+            double target = u[r] * prefix;
+            double cumulative = 0;
+            int pick = (int) order[kept - 1];
+            for (int i = 0; i < kept; i++) {
+                cumulative += p[(int) order[i]];
+                if (target < cumulative) {
+                    pick = (int) order[i];
+                    break;
+                }
+            }
+            out.i[r * out.cols] = pick;
+        }
+    }
+
+    /** {@code matmul} on sub-ranges of scratch arrays: x from {@code xOff}, y from {@code yOff}. */
+    private void matmulInto(float[] x, int xOff, WeightData w, int n, float[] y, int yOff) {
+        matmulTask.xOff = xOff;
+        matmulTask.yOff = yOff;
+        try {
+            matmul(x, w, n, y);
+        } finally {
+            matmulTask.xOff = 0;
+            matmulTask.yOff = 0;
+        }
+    }
+}
