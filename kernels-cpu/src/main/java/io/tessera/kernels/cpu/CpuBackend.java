@@ -359,6 +359,25 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
+    public synchronized void scatterRows(Buffer src, Buffer index, int n, Buffer dst) {
+        Buf s = buf(src, "src");
+        Buf idx = i32(index, "index", n, -1);
+        Buf d = buf(dst, "dst");
+        if (d.cols != s.cols || d.dtype != s.dtype) {
+            throw new IllegalArgumentException("scatterRows: dst " + d.dtype + "[" + d.rows + ", " + d.cols
+                    + "] does not match src " + s.dtype + "[" + s.rows + ", " + s.cols + "]");
+        }
+        for (int i = 0; i < n; i++) {
+            int to = idx.i[i * idx.cols];
+            if (to < 0 || to >= d.rows) {
+                throw new IllegalArgumentException("scatterRows: index " + to + " outside [0, " + d.rows + ")");
+            }
+            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, i * s.cols, d.dtype == DType.F32 ? d.f : d.i,
+                    to * s.cols, s.cols);
+        }
+    }
+
+    @Override
     public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
         R rs = rows(rows);
         float[] v = f32(x, "x", rs.count(), heads * headDim).f;

@@ -411,6 +411,25 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
+    public void scatterRows(Buffer src, Buffer index, int n, Buffer dst) {
+        Buf s = buf(src, "src");
+        int[] idx = i32(index, "index", n, -1);
+        Buf d = buf(dst, "dst");
+        if (d.cols != s.cols || d.dtype != s.dtype) {
+            throw new IllegalArgumentException("scatterRows: dst " + d.dtype + "[" + d.rows + ", " + d.cols
+                    + "] does not match src " + s.dtype + "[" + s.rows + ", " + s.cols + "]");
+        }
+        for (int i = 0; i < n; i++) {
+            int to = idx[i * buf(index, "index").cols];
+            if (to < 0 || to >= d.rows) {
+                throw new IllegalArgumentException("scatterRows: index " + to + " outside [0, " + d.rows + ")");
+            }
+            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, i * s.cols, d.dtype == DType.F32 ? d.f : d.i,
+                    to * s.cols, s.cols);
+        }
+    }
+
+    @Override
     public void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
         R rs = rows(rows);
         float[] v = f32(x, "x", rs.count(), heads * headDim);

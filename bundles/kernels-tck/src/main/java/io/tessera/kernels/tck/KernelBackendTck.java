@@ -302,6 +302,13 @@ public abstract class KernelBackendTck {
             return download(b, o, 2 * d);
         });
         assertClose("gatherRows", gather[1], gather[0], uniform(2 * d, 0));
+        float[][] scatter = both(b -> {
+            Buffer o = b.allocate(DType.F32, 5, d);
+            b.scatterRows(upload(b, 2, d, java.util.Arrays.copyOf(a, 2 * d)), uploadIds(b, 2, 1, new int[] {4, 0}), 2,
+                    o);
+            return download(b, o, 5 * d);
+        });
+        assertClose("scatterRows", scatter[1], scatter[0], uniform(5 * d, 0));
         float[][] emb = both(b -> {
             Buffer o = b.allocate(DType.F32, n, d);
             b.embed(b.weight(table), uploadIds(b, n, 1, ids), n, o);
