@@ -74,8 +74,9 @@ final class ConfigParser {
         JsonNode rope = root.path("rope_parameters");
         double gaTheta = positiveNumber("rope_theta", ropeParameter(rope, "full_attention", "rope_theta", 5_000_000), null);
         double swaTheta = positiveNumber("swa_rope_theta", ropeParameter(rope, "sliding_attention", "rope_theta", 10_000), null);
-        int gaRotary = rotaryDim("full_attention", headDim);
-        int swaRotary = rotaryDim("sliding_attention", swaHeadDim);
+        Double hubFactor = root.has("partial_rotary_factor") ? number("partial_rotary_factor", 0.334, null) : null;
+        int gaRotary = rotaryDim(hubFactor, "full_attention", headDim);
+        int swaRotary = rotaryDim(hubFactor, "sliding_attention", swaHeadDim);
         String windowKey = root.has("sliding_window") ? "sliding_window" : "sliding_window_size";
         int window = positive(windowKey, 128);
         boolean swaSink = bool("add_swa_attention_sink_bias", true);
@@ -93,6 +94,9 @@ final class ConfigParser {
         List<Integer> eos = eosTokenIds();
         boolean tie = bool("tie_word_embeddings", false);
         int maxPositions = positive("max_position_embeddings", 131072);
+        boolean normTopkProb = bool("norm_topk_prob", true);
+        String scoringFunc = string("scoring_func", "sigmoid");
+        String topkMethod = string("topk_method", "noaux_tc");
         ModelConfig config = null;
         if (problems.isEmpty()) {
             List<LayerSpec> layers = new ArrayList<>(layerCount);
@@ -110,8 +114,7 @@ final class ConfigParser {
                         swaValueHeadDim, swaRotary, swaTheta, window, swaSink, valueScale, false));
             }
             config = new ModelConfig(architecture, hidden, vocab, layerCount, intermediate, moeIntermediate, experts,
-                    topk, string("scoring_func", "sigmoid"), string("topk_method", "noaux_tc"), nGroup, topkGroup,
-                    bool("norm_topk_prob", true), scaling, eps, maxPositions, tie, List.copyOf(layers),
+                    topk, scoringFunc, topkMethod, nGroup, topkGroup, normTopkProb, scaling, eps, maxPositions, tie, List.copyOf(layers),
                     List.copyOf(mtp), quantization, bos, eos);
         }
         if (!problems.isEmpty()) {
@@ -138,12 +141,13 @@ final class ConfigParser {
         }
     }
 
-    private int rotaryDim(String layerType, int headDim) {
+    /** {@code int(headDim * factor)}; the hub's one {@code partial_rotary_factor} or the native per-type one. */
+    private int rotaryDim(Double hubFactor, String layerType, int headDim) {
         double factor;
         String key;
-        if (root.has("partial_rotary_factor")) {
+        if (hubFactor != null) {
             key = "partial_rotary_factor";
-            factor = number(key, 0.334, null);
+            factor = hubFactor;
         } else {
             key = "rope_parameters." + layerType + ".partial_rotary_factor";
             factor = ropeParameter(root.path("rope_parameters"), layerType, "partial_rotary_factor", 0.334);
