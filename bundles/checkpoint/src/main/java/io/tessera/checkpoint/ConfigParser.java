@@ -89,8 +89,9 @@ final class ConfigParser {
         boolean[] moe = layerFlags(layerCount, "moe_layer_freq", "mlp_layer_types", "dense", "sparse", i -> i != 0);
 
         Optional<ModelConfig.Quantization> quantization = quantization();
-        Optional<Integer> bos = root.has("bos_token_id") && !root.get("bos_token_id").isNull()
-                ? Optional.of(tokenId("bos_token_id", root.get("bos_token_id"))) : Optional.empty();
+        JsonNode bosNode = root.path("bos_token_id");
+        Optional<Integer> bos = bosNode.isMissingNode() ? Optional.of(1) // transformers' default
+                : bosNode.isNull() ? Optional.empty() : Optional.of(tokenId("bos_token_id", bosNode));
         List<Integer> eos = eosTokenIds();
         boolean tie = bool("tie_word_embeddings", false);
         int maxPositions = positive("max_position_embeddings", 131072);

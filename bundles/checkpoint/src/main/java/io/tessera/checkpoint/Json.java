@@ -21,22 +21,33 @@ final class Json {
     private Json() {
     }
 
+    /**
+     * For big objects of unique keys (safetensors headers, the index's weight map): canonicalizing and interning
+     * 10^5 distinct tensor names would only cost time and heap.
+     */
+    static final JsonFactory STREAMING = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).build()).build();
+
     /** Reads and parses a JSON file whose top level must be an object. */
     static JsonNode readObject(Path file) throws CheckpointException {
-        byte[] bytes;
+        return parseObject(file, read(file));
+    }
+
+    /** The bytes of a JSON file of at most {@link #MAX_FILE_BYTES}. */
+    static byte[] read(Path file) throws CheckpointException {
         try {
             long size = Files.size(file);
             if (size > MAX_FILE_BYTES) {
                 throw new CheckpointException(file, "file is " + size + " bytes, more than the " + MAX_FILE_BYTES
                         + " a JSON file of a checkpoint may have");
             }
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, "file not found", e);
         } catch (IOException e) {
             throw new CheckpointException(file, "cannot read: " + e.getMessage(), e);
         }
-        return parseObject(file, bytes);
     }
 
     static JsonNode parseObject(Path file, byte[] bytes) throws CheckpointException {

@@ -1,5 +1,7 @@
 package io.tessera.checkpoint;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tessera.api.DType;
 import io.tessera.api.Tensor;
@@ -68,13 +70,21 @@ public class SafetensorsCheckpointLoader implements CheckpointLoader {
         }
         Path configFile = directory.resolve(CONFIG);
         JsonNode configRoot = Json.readObject(configFile);
-        Map<Path, List<String>> shards = shards(directory);
+        Map<String, String> weightMap = weightMap(directory);
+        List<Path> shards = shards(directory, weightMap);
         Arena arena = Arena.ofShared();
         try {
             List<String> problems = new ArrayList<>();
             Map<String, Tensor> all = new LinkedHashMap<>();
-            for (Map.Entry<Path, List<String>> shard : shards.entrySet()) {
-                mapShard(shard.getKey(), shard.getValue(), arena, all, problems);
+            for (Path shard : shards) {
+                mapShard(shard, weightMap, arena, all, problems);
+            }
+            if (weightMap != null) {
+                weightMap.forEach((name, shard) -> {
+                    if (!all.containsKey(name)) {
+                        problems.add("tensor '" + name + "': the index puts it in " + shard + " but its header lacks it");
+                    }
+                });
             }
             TensorLayout layout = all.keySet().stream().anyMatch(n -> n.endsWith(".mlp.experts.gate_up_proj")
                     || n.endsWith(".self_attn.sinks")) ? TensorLayout.NATIVE : TensorLayout.HUB;
@@ -90,51 +100,83 @@ public class SafetensorsCheckpointLoader implements CheckpointLoader {
         }
     }
 
-    /** Shard files with the tensor names the index assigns to each (null for a single unindexed file). */
-    private static Map<Path, List<String>> shards(Path directory) throws CheckpointException {
+    /**
+     * The index's {@code weight_map} (tensor name to shard file name), read with a streaming parser since the
+     * real one lists about 73k tensors; null when the checkpoint is a single unindexed file.
+     */
+    private static Map<String, String> weightMap(Path directory) throws CheckpointException {
         Path index = directory.resolve(INDEX);
-        Map<Path, List<String>> shards = new LinkedHashMap<>();
         if (!Files.exists(index)) {
-            Path single = directory.resolve(SINGLE);
-            if (!Files.isRegularFile(single)) {
+            if (!Files.isRegularFile(directory.resolve(SINGLE))) {
                 throw new CheckpointException(directory, "neither " + INDEX + " nor " + SINGLE + " is present");
             }
-            shards.put(single, null);
-            return shards;
+            return null;
         }
-        JsonNode weightMap = Json.readObject(index).path("weight_map");
-        if (!weightMap.isObject()) {
-            throw new CheckpointException(index, "field 'weight_map': missing or not an object");
-        }
-        List<String> problems = new ArrayList<>();
-        Map<String, Path> resolved = new HashMap<>();
-        for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
-            String file = e.getValue().asText("");
-            Path shard = resolved.get(file);
-            if (shard == null) {
-                if (!e.getValue().isTextual() || file.isEmpty() || file.contains("/") || file.contains("\\")
-                        || file.equals("..") || file.equals(".")) {
-                    problems.add("tensor '" + e.getKey() + "': shard name " + e.getValue()
-                            + " is not a file name in the checkpoint directory");
-                    continue;
-                }
-                shard = directory.resolve(file);
-                if (!Files.isRegularFile(shard)) {
-                    problems.add("tensor '" + e.getKey() + "': shard '" + file + "' not found");
-                    continue;
-                }
-                resolved.put(file, shard);
+        Map<String, String> map = new LinkedHashMap<>();
+        Map<String, String> fileNames = new HashMap<>(); // one String per shard, not per tensor
+        try (JsonParser p = Json.STREAMING.createParser(Json.read(index))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new CheckpointException(index, "top level is not a JSON object");
             }
-            shards.computeIfAbsent(shard, s -> new ArrayList<>()).add(e.getKey());
+            boolean found = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean isMap = p.currentName().equals("weight_map");
+                JsonToken value = p.nextToken();
+                if (!isMap) {
+                    p.skipChildren();
+                    continue;
+                }
+                if (value != JsonToken.START_OBJECT) {
+                    throw new CheckpointException(index, "field 'weight_map': not an object");
+                }
+                found = true;
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String tensor = p.currentName();
+                    if (p.nextToken() != JsonToken.VALUE_STRING) {
+                        throw new CheckpointException(index, "tensor '" + tensor + "': shard name is not a string");
+                    }
+                    String file = p.getText();
+                    map.put(tensor, fileNames.computeIfAbsent(file, f -> f));
+                }
+            }
+            if (!found) {
+                throw new CheckpointException(index, "field 'weight_map': missing");
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(index, "malformed JSON: " + Json.message(e), e);
         }
-        if (!problems.isEmpty()) {
-            throw new CheckpointException(index, problems, null);
-        }
-        return shards;
+        return map;
     }
 
-    /** Maps one shard, adding its tensors to {@code all}; index mismatches go to {@code problems}. */
-    private static void mapShard(Path file, List<String> indexed, Arena arena, Map<String, Tensor> all,
+    /** The shard files: the index's distinct file names, each checked to be a file in the directory. */
+    private static List<Path> shards(Path directory, Map<String, String> weightMap) throws CheckpointException {
+        if (weightMap == null) {
+            return List.of(directory.resolve(SINGLE));
+        }
+        Map<String, Path> shards = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            String file = e.getValue();
+            if (shards.containsKey(file)) {
+                continue;
+            }
+            Path shard = null;
+            if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.equals("..") || file.equals(".")) {
+                problems.add("tensor '" + e.getKey() + "': shard name '" + file
+                        + "' is not a file name in the checkpoint directory");
+            } else if (!Files.isRegularFile(shard = directory.resolve(file))) {
+                problems.add("tensor '" + e.getKey() + "': shard '" + file + "' not found");
+            }
+            shards.put(file, shard);
+        }
+        if (!problems.isEmpty()) {
+            throw new CheckpointException(directory.resolve(INDEX), problems, null);
+        }
+        return List.copyOf(shards.values());
+    }
+
+    /** Maps one shard, adding its tensors to {@code all}; disagreements with the index go to {@code problems}. */
+    private static void mapShard(Path file, Map<String, String> weightMap, Arena arena, Map<String, Tensor> all,
                                  List<String> problems) throws CheckpointException {
         List<SafetensorsHeader.Entry> entries;
         MemorySegment mapped;
@@ -150,17 +192,10 @@ public class SafetensorsCheckpointLoader implements CheckpointLoader {
             MemorySegment data = mapped.asSlice(e.begin(), e.end() - e.begin()).asReadOnly();
             if (all.putIfAbsent(e.name(), new Tensor(e.name(), e.dtype(), e.shape(), data, Optional.empty())) != null) {
                 problems.add("tensor '" + e.name() + "': stored twice (again in " + shardName + ")");
-            }
-        }
-        if (indexed != null) {
-            java.util.Set<String> inIndex = new java.util.HashSet<>(indexed);
-            for (SafetensorsHeader.Entry e : entries) {
-                if (!inIndex.remove(e.name())) {
-                    problems.add("tensor '" + e.name() + "': in " + shardName + " but the index does not put it there");
-                }
-            }
-            for (String name : inIndex) {
-                problems.add("tensor '" + name + "': the index puts it in " + shardName + " but its header lacks it");
+            } else if (weightMap != null && !shardName.equals(weightMap.get(e.name()))) {
+                String indexed = weightMap.get(e.name());
+                problems.add("tensor '" + e.name() + "': in " + shardName + " but the index "
+                        + (indexed == null ? "does not list it" : "puts it in " + indexed));
             }
         }
     }

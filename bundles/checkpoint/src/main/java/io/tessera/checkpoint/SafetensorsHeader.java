@@ -1,9 +1,7 @@
 package io.tessera.checkpoint;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.tessera.api.DType;
 import io.tessera.api.checkpoint.CheckpointException;
 import java.io.IOException;
@@ -26,8 +24,6 @@ final class SafetensorsHeader {
     /** Real headers are a few MB (about 100 bytes per tensor); a larger claim is a corrupt or hostile file. */
     static final long MAX_HEADER_BYTES = 100L << 20;
     private static final int MAX_RANK = 8;
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).build()).build();
 
     /** One tensor entry; {@code begin}/{@code end} are absolute file offsets. */
     record Entry(String name, DType dtype, long[] shape, long begin, long end) {
@@ -76,7 +72,7 @@ final class SafetensorsHeader {
     static List<Entry> parse(Path file, byte[] json, long dataStart, long fileSize) throws CheckpointException {
         List<Entry> entries = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        try (JsonParser p = JSON.createParser(json)) {
+        try (JsonParser p = Json.STREAMING.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new CheckpointException(file, "header is not a JSON object");
             }

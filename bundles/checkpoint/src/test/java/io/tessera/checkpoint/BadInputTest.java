@@ -162,7 +162,7 @@ class BadInputTest {
         ((ObjectNode) index.get("weight_map")).remove("model.norm.weight");
         ((ObjectNode) index.get("weight_map")).put("model.ghost.weight", "model-00001-of-00001.safetensors");
         TestModels.JSON.writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
-        CheckpointException e = fails(dir, "s", "tensor 'model.norm.weight': in model-00001-of-00001.safetensors",
+        CheckpointException e = fails(dir, "s", "tensor 'model.norm.weight': in model-00001-of-00001.safetensors but the index does not list it",
                 "tensor 'model.ghost.weight': the index puts it in");
         assertEquals(2, e.problems().size(), e.getMessage());
     }
