@@ -20,6 +20,9 @@ public interface Checkpoint extends AutoCloseable {
     /** The typed model configuration. */
     ModelConfig config();
 
+    /** How the weights are named and stacked; tensor names are kept as stored. */
+    TensorLayout layout();
+
     /** Every tensor, in index order ({@code *_scale_inv} tensors are attached to their weights, not listed). */
     Collection<Tensor> tensors();
 
@@ -33,10 +36,17 @@ public interface Checkpoint extends AutoCloseable {
      */
     Tensor tensor(String name) throws CheckpointException;
 
-    /** Adds a holder; each call must be matched by one {@link #close()}. Returns this. */
+    /**
+     * Adds a holder; each call must be matched by one {@link #close()}. Returns this.
+     *
+     * @throws IllegalStateException if the last holder has already released it
+     */
     Checkpoint retain();
 
-    /** Releases one reference; the last release unmaps the shards. Idempotent per holder is not guaranteed. */
+    /**
+     * Releases one reference; the last release unmaps the shards, after which reading any tensor view throws
+     * {@link IllegalStateException}. Each holder must call it exactly once; calls after the last release do nothing.
+     */
     @Override
     void close();
 }
