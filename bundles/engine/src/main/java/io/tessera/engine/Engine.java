@@ -228,11 +228,26 @@ public class Engine implements ModelRegistry, Generator {
 
     @Override
     public CompletionStage<Void> evaluate(String modelName, int[] tokens, LogitsConsumer consumer) {
+        return evaluate(modelName, tokens, -1, consumer);
+    }
+
+    @Override
+    public CompletionStage<Void> evaluate(String modelName, int[] tokens, int head, LogitsConsumer consumer) {
         LoadedModel model = model(modelName);
         check(model, tokens, 0);
+        int blocks = model.config().mtpLayers().size();
+        if (head < -1 || head >= blocks) {
+            throw new IllegalArgumentException("head: -1 (main model) or an MTP block 0.." + (blocks - 1)
+                    + ", got " + head);
+        }
+        if (head >= 0 && tokens.length < head + 2) {
+            throw new IllegalArgumentException("tokens: MTP block " + head + " needs at least " + (head + 2));
+        }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Generation generation = enqueue(model, new Sequence(request, Set.of(), ids -> { }, consumer, 0));
+        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1);
+        sequence.evaluationHead = head;
+        Generation generation = enqueue(model, sequence);
         return generation.result().thenAccept(result -> {
             if (result.finish() != GenerationResult.Finish.STOP) {
                 throw new IllegalStateException("evaluation of model '" + modelName + "' ended: " + result.finish());

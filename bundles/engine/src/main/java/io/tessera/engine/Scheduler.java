@@ -187,7 +187,7 @@ final class Scheduler implements Runnable {
             int drafts = s.pending() == 1 ? Math.min(s.draftCount, maxRows - n - 1) : 0;
             for (int i = 0; i < take; i++) {
                 n = row(n, s.token(s.cached + i), s.cached + i, s);
-                if (s.evaluation != null) {
+                if (s.evaluation != null && s.evaluationHead < 0) {
                     wanted[m] = n - 1;
                     wantedBy[m++] = s;
                 }
@@ -219,6 +219,11 @@ final class Scheduler implements Runnable {
         if (net.draftBlocks() > 0) {
             draftRound(net);
         }
+        for (Sequence s : List.copyOf(running)) {
+            if (s.evaluation != null && s.evaluated()) {
+                end(s, Finish.STOP);
+            }
+        }
     }
 
     private int row(int r, int token, int position, Sequence s) {
@@ -234,11 +239,6 @@ final class Scheduler implements Runnable {
             if (s.evaluation != null) {
                 net.readLogits(i, row);
                 s.evaluation.accept(positions[wanted[i]], row);
-            }
-        }
-        for (Sequence s : List.copyOf(running)) {
-            if (s.evaluation != null && s.pending() == 0) {
-                end(s, Finish.STOP);
             }
         }
     }
@@ -348,7 +348,7 @@ final class Scheduler implements Runnable {
         List<Sequence> drafting = new ArrayList<>();
         int blocks = 0;
         for (Sequence s : running) {
-            if (s.draftLimit > 0 && s.evaluation == null) {
+            if (s.draftLimit > 0) {
                 drafting.add(s);
                 blocks = Math.max(blocks, Math.min(s.draftLimit, net.draftBlocks()));
             }
@@ -357,7 +357,7 @@ final class Scheduler implements Runnable {
             int n = 0;
             int m = 0;
             for (Sequence s : drafting) {
-                if (k >= s.draftLimit) {
+                if (k >= s.draftLimit || s.evaluation != null && k != s.evaluationHead) {
                     continue;
                 }
                 int known = s.length();
@@ -372,17 +372,27 @@ final class Scheduler implements Runnable {
                     n = row(n, index < known ? s.token(index) : s.drafts[index - known], i, s);
                 }
                 s.mtpDone[k] = Math.min(from + rows - 1, known - 2 - k);
-                if (caughtUp && s.draftCount == k && rows > 0 && from + rows - 1 == last) {
+                if (s.evaluation != null) {
+                    for (int r = n - rows; r < n; r++) {
+                        wanted[m] = r;
+                        wantedBy[m++] = s;
+                    }
+                } else if (caughtUp && s.draftCount == k && rows > 0 && from + rows - 1 == last) {
                     wanted[m] = n - 1;
                     wantedBy[m++] = s;
                 }
             }
             if (n == 0) {
-                break;
+                continue;
             }
             net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m));
             for (int i = 0; i < m; i++) {
                 Sequence s = wantedBy[i];
+                if (s.evaluation != null) {
+                    net.readLogits(i, row);
+                    s.evaluation.accept(positions[wanted[i]], row);
+                    continue;
+                }
                 int budget = Math.min(s.request.maxTokens() - s.generated() - 1,
                         model.contextLength() - s.length() - 1);
                 if (k != s.draftCount || k >= budget) {

@@ -18,6 +18,7 @@ final class Sequence {
     final GenerationRequest request;
     final GenerationListener listener;
     final Generator.LogitsConsumer evaluation;   // non-null: score every prompt position, generate nothing
+    int evaluationHead = -1;                     // which logits an evaluation wants: -1 main, k MTP block k
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final Set<Integer> stop;
     final SplittableRandom random;
@@ -59,6 +60,11 @@ final class Sequence {
         this.drafts = new int[draftLimit];
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
+    }
+
+    /** Whether an evaluation has delivered everything. */
+    boolean evaluated() {
+        return pending() == 0 && (evaluationHead < 0 || mtpDone[evaluationHead] == length - 2 - evaluationHead);
     }
 
     /** Rolls the cache back to {@code cached} tokens (rejected drafts' KV slots are simply reused later). */

@@ -176,15 +176,18 @@ public class ModelCommands {
                      @Parameter(names = {"--ids"}, absentValue = "") String ids,
                      @Descriptor("output .npy file") @Parameter(names = {"-o", "--out"}, absentValue = "logits.npy")
                      String file,
+                     @Descriptor("MTP block k instead of the main model: its logits at position i predict token i+k+2")
+                     @Parameter(names = {"--head"}, absentValue = "-1") int head,
                      @Descriptor("prompt text (ignored with --ids)") String... prompt) throws Exception {
         String name = Models.pick(registry, model);
         int[] tokens = ids.isEmpty() ? tokenizer(name).encode(String.join(" ", prompt)) : Models.parseIds(ids);
+        int positions = head < 0 ? tokens.length : tokens.length - head - 1;
         Npy[] npy = new Npy[1];   // opened at the first row, when the vocabulary size is known
         try {
-            generator.evaluate(name, tokens, (position, logits) -> {
+            generator.evaluate(name, tokens, head, (position, logits) -> {
                 try {
                     if (npy[0] == null) {
-                        npy[0] = new Npy(Files.newOutputStream(Path.of(file)), tokens.length, logits.length);
+                        npy[0] = new Npy(Files.newOutputStream(Path.of(file)), positions, logits.length);
                     }
                     npy[0].writeRow(logits);
                 } catch (IOException e) {
@@ -196,7 +199,7 @@ public class ModelCommands {
                 npy[0].close();
             }
         }
-        session.getConsole().printf("wrote %s: %d positions of logits%n", file, tokens.length);
+        session.getConsole().printf("wrote %s: %d positions of logits%n", file, positions);
     }
 
     private Tokenizer tokenizer(String model) throws IOException {

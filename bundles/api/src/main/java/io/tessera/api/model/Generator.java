@@ -25,6 +25,15 @@ public interface Generator {
      */
     CompletionStage<Void> evaluate(String model, int[] tokens, LogitsConsumer consumer);
 
+    /**
+     * Like {@link #evaluate(String, int[], LogitsConsumer)} for MTP block {@code head}: the logits at position
+     * {@code i} are block {@code head}'s, fed {@code H_i} and token {@code i + head + 1}, predicting token
+     * {@code i + head + 2}; positions {@code 0 .. tokens.length − head − 2}. {@code head = -1} is the main model.
+     *
+     * @throws IllegalArgumentException naming the bad field (unknown model or head, empty or too long input)
+     */
+    CompletionStage<Void> evaluate(String model, int[] tokens, int head, LogitsConsumer consumer);
+
     /** Receives the logits of one position. */
     @FunctionalInterface
     interface LogitsConsumer {
