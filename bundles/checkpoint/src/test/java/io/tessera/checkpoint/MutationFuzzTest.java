@@ -22,7 +22,7 @@ class MutationFuzzTest {
     private static final long SECONDS = Long.getLong("fuzz.seconds", 3);
     private static final long SEED = Long.getLong("fuzz.seed", new Random().nextLong());
     private static final List<String> TOKENS = List.of("{", "}", "[", "]", ",", ":", "\"", "null", "true", "false",
-            "-1", "0", "1", "1.5", "1e308", "-0", "4294967296", "9223372036854775807", "99999999999999999999999",
+            "-1", "0", "1", "1.5", "1e308", "-0", "2000000000", "4294967296", "9223372036854775807", "99999999999999999999999",
             "\"F8_E4M3\"", "\"BF16\"", "\"I64\"", "\"shape\"", "\"dtype\"", "\"data_offsets\"", "\"__metadata__\"",
             "[0,0]", "[]", "{}", "\"hybrid_layer_pattern\"", "\"num_hidden_layers\"", "\"layer_types\"",
             "\"rope_parameters\"", "\"quantization_config\"", "\"\\u0000\"", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
