@@ -17,6 +17,9 @@ import java.util.Optional;
  * (spec §11). Every problem found is reported at once, each naming its field.
  */
 final class ConfigParser {
+    /** Far above any real model; caps what a hostile config can make the loader allocate or enumerate. */
+    static final int MAX_LAYERS = 1024;
+    static final int MAX_EXPERTS = 4096;
     private final Path file;
     private final JsonNode root;
     private final List<String> problems = new ArrayList<>();
@@ -37,11 +40,11 @@ final class ConfigParser {
         String architecture = root.path("architectures").path(0).asText(string("model_type", "MiMoV2FlashForCausalLM"));
         int hidden = positive("hidden_size", 4096);
         int vocab = positive("vocab_size", 152576);
-        int layerCount = positive("num_hidden_layers", 48);
+        int layerCount = atMost("num_hidden_layers", positive("num_hidden_layers", 48), MAX_LAYERS);
         int intermediate = positive("intermediate_size", 16384);
         int moeIntermediate = positive("moe_intermediate_size", 2048);
         String expertsKey = root.has("n_routed_experts") ? "n_routed_experts" : "num_local_experts";
-        int experts = positive(expertsKey, 256);
+        int experts = atMost(expertsKey, positive(expertsKey, 256), MAX_EXPERTS);
         int topk = positive("num_experts_per_tok", 8);
         int nGroup = positive("n_group", 1);
         int topkGroup = positive("topk_group", 1);
@@ -281,6 +284,14 @@ final class ConfigParser {
             return fallback;
         }
         return v.asInt();
+    }
+
+    private int atMost(String key, int value, int max) {
+        if (value > max) {
+            problems.add("field '" + key + "': " + value + " is more than the supported " + max);
+            return max;
+        }
+        return value;
     }
 
     private static boolean isPositiveInt(JsonNode v) {

@@ -49,22 +49,27 @@ public class InspectCommand {
                 + q.blockRows() + "x" + q.blockCols() + ", " + q.ignoredLayers().size() + " ignored layers")
                 .orElse("none")).append("  bos ").append(c.bosTokenId().map(String::valueOf).orElse("-"))
                 .append("  eos ").append(c.eosTokenIds()).append('\n');
-        out.append(String.format("%5s %-14s %9s %9s %9s %9s %5s %4s %s%n",
+        out.append(String.format("%5s %-14s %9s %9s %7s %9s %6s %4s %s%n",
                 "layer", "attention", "heads/kv", "qk/v dim", "rotary", "theta", "window", "sink", "mlp"));
         for (List<LayerSpec> group : List.of(c.layers(), c.mtpLayers())) {
             for (LayerSpec l : group) {
-                out.append(String.format("%5s %-14s %9s %9s %9d %9.0f %5d %4s %s%n",
+                out.append(String.format("%5s %-14s %9s %9s %7d %9.0f %6d %4s %s%n",
                         (l.index() >= c.numHiddenLayers() ? "mtp" : "") + l.index(), l.attention().property(),
                         l.heads() + "/" + l.kvHeads(), l.headDim() + "/" + l.valueHeadDim(), l.rotaryDim(),
                         l.ropeTheta(), l.window(), l.sink() ? "yes" : "no", l.moe() ? "MoE" : "dense"));
             }
         }
         Map<DType, long[]> byType = new EnumMap<>(DType.class);
+        long scales = 0;
         for (Tensor t : loaded.checkpoint().tensors()) {
             count(byType, t);
-            t.scaleInv().ifPresent(s -> count(byType, s));
+            if (t.scaleInv().isPresent()) {
+                count(byType, t.scaleInv().get());
+                scales++;
+            }
         }
-        out.append(loaded.checkpoint().tensors().size()).append(" tensors (FP8 block scales counted with their weights)\n");
+        out.append(loaded.checkpoint().tensors().size()).append(" tensors + ").append(scales)
+                .append(" FP8 block-scale tensors attached to their weights; bytes by dtype:\n");
         byType.forEach((type, n) -> out.append(String.format("  %-8s %8d tensors %,20d bytes%n", type, n[0], n[1])));
         list(out, "unexpected tensors (not used by any layer)", loaded.unexpected());
         list(out, "problems", loaded.problems());

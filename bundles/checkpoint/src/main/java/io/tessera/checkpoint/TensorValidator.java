@@ -19,15 +19,18 @@ import java.util.Set;
  */
 final class TensorValidator {
     private static final Set<DType> FLOATS = Set.of(DType.F32, DType.BF16, DType.F16);
+    /** Problems listed one by one; beyond this a count (a wrong config could otherwise list millions). */
+    static final int MAX_LISTED = 1000;
 
     private final ModelConfig config;
     private final TensorLayout layout;
     private final Map<String, Tensor> tensors;
     private final Set<String> ignored;
     private final List<String> problems = new ArrayList<>();
+    private int unlisted;
     private final Set<String> seen = new HashSet<>();
 
-    private TensorValidator(ModelConfig config, TensorLayout layout, Map<String, Tensor> tensors) {
+    TensorValidator(ModelConfig config, TensorLayout layout, Map<String, Tensor> tensors) {
         this.config = config;
         this.layout = layout;
         this.tensors = tensors;
@@ -40,9 +43,38 @@ final class TensorValidator {
 
     static Result validate(ModelConfig config, TensorLayout layout, Map<String, Tensor> tensors) {
         TensorValidator v = new TensorValidator(config, layout, tensors);
+        long expected = v.expectedCount();
+        if (expected > 2L * tensors.size() + 64) {
+            return new Result(List.of("config.json implies " + expected + " tensors but the checkpoint holds "
+                    + tensors.size() + ": a config for another model, or most weights missing"), List.of());
+        }
         v.run();
+        if (v.unlisted > 0) {
+            v.problems.add("... and " + v.unlisted + " more problems");
+        }
         List<String> unexpected = tensors.keySet().stream().filter(n -> !v.seen.contains(n)).toList();
         return new Result(List.copyOf(v.problems), unexpected);
+    }
+
+    /** How many tensors {@link #run()} will look for, computed without enumerating them. */
+    long expectedCount() {
+        long n = 3;
+        for (LayerSpec layer : config.layers()) {
+            n += 2 + 4 + (layer.sink() ? 1 : 0);
+            n += layer.moe() ? 2 + (layout == TensorLayout.NATIVE ? 2 : 3L * config.routedExperts()) : 3;
+        }
+        for (LayerSpec mtp : config.mtpLayers()) {
+            n += 6 + 4 + 3 + (mtp.sink() ? 1 : 0); // norms and eh_proj, attention, dense MLP
+        }
+        return n;
+    }
+
+    private void problem(String text) {
+        if (problems.size() < MAX_LISTED) {
+            problems.add(text);
+        } else {
+            unlisted++;
+        }
     }
 
     private void run() {
@@ -121,22 +153,22 @@ final class TensorValidator {
         seen.add(name);
         Tensor t = tensors.get(name);
         if (t == null) {
-            problems.add("tensor '" + name + "': missing (expected " + Arrays.toString(shape) + ")");
+            problem("tensor '" + name + "': missing (expected " + Arrays.toString(shape) + ")");
             return;
         }
         if (!Arrays.equals(t.shape(), shape)) {
-            problems.add("tensor '" + name + "': shape " + Arrays.toString(t.shape()) + ", expected "
+            problem("tensor '" + name + "': shape " + Arrays.toString(t.shape()) + ", expected "
                     + Arrays.toString(shape));
         }
         if (t.dtype() == DType.F8_E4M3 && linear) {
             String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : name;
             if (config.quantization().isEmpty()) {
-                problems.add("tensor '" + name + "': F8_E4M3 but config.json has no quantization_config");
+                problem("tensor '" + name + "': F8_E4M3 but config.json has no quantization_config");
             } else if (ignored.contains(module)) {
-                problems.add("tensor '" + name + "': F8_E4M3 but quantization_config.ignored_layers lists it");
+                problem("tensor '" + name + "': F8_E4M3 but quantization_config.ignored_layers lists it");
             }
         } else if (!FLOATS.contains(t.dtype())) {
-            problems.add("tensor '" + name + "': dtype " + t.dtype() + ", expected F32, BF16 or F16"
+            problem("tensor '" + name + "': dtype " + t.dtype() + ", expected F32, BF16 or F16"
                     + (linear ? " (or F8_E4M3 with block scales)" : ""));
         }
     }

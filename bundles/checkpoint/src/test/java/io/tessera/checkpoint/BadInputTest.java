@@ -203,6 +203,37 @@ class BadInputTest {
     }
 
     @Test
+    void expectedCountMatchesTheSpecTensorList() throws Exception {
+        for (Dims d : List.of(Dims.tiny(true), Dims.real())) {
+            long listed = TestModels.hubTensors(d).stream().filter(s -> !s.name().endsWith("_scale_inv")).count();
+            var config = ConfigParser.parse(Path.of("config.json"), TestModels.hubConfig(d), d.mtp());
+            assertEquals(listed, new TensorValidator(config, io.tessera.api.checkpoint.TensorLayout.HUB, java.util.Map.of())
+                    .expectedCount());
+        }
+    }
+
+    @Test
+    void aConfigForAMuchBiggerModelGivesOneSummary() throws IOException {
+        badConfig(c -> c.put("n_routed_experts", 5000), "field 'n_routed_experts': 5000 is more than"); // config check first
+        Path dir = good();
+        ObjectNode config = TestModels.hubConfig(dims);
+        config.put("n_routed_experts", 4000).put("num_experts_per_tok", 8);
+        TestModels.JSON.writeValue(dir.resolve("config.json").toFile(), config);
+        CheckpointException e = fails(dir, "m", "config.json implies 24044 tensors but the checkpoint holds 68");
+        assertEquals(1, e.problems().size());
+    }
+
+    @Test
+    void thousandsOfProblemsAreListedUpToACap() throws IOException {
+        Dims config = new Dims(136, 40, 3, 4, 1, 4, 2, 8, 4, 200, 8, 300, 2, 1, false);
+        Dims stored = new Dims(136, 40, 3, 4, 1, 4, 2, 8, 4, 200, 16, 300, 2, 1, false); // experts twice as wide
+        Path dir = TestModels.writeSingle(tmp.resolve("m"), TestModels.hubConfig(config), TestModels.hubTensors(stored));
+        CheckpointException e = fails(dir, "m", "model.layers.1.mlp.experts.0.gate_proj.weight': shape [16, 136], expected [8, 136]",
+                "... and 800 more problems");
+        assertEquals(TensorValidator.MAX_LISTED + 1, e.problems().size());
+    }
+
+    @Test
     void fp8WeightWithoutScalesOrQuantizationConfig() throws IOException {
         List<Spec> tensors = TestModels.hubTensors(dims);
         tensors.removeIf(s -> s.name().equals("model.layers.1.self_attn.q_proj.weight_scale_inv"));
@@ -267,6 +298,7 @@ class BadInputTest {
         badConfig(c -> c.withObject("quantization_config").put("quant_method", "gptq"), "field 'quantization_config'");
         badConfig(c -> c.put("n_shared_experts", 1), "field 'n_shared_experts'");
         badConfig(c -> c.put("hidden_act", "gelu"), "field 'hidden_act'");
+        badConfig(c -> c.put("num_hidden_layers", 2_000_000_000), "field 'num_hidden_layers': 2000000000 is more than");
     }
 
     @Test

@@ -49,8 +49,9 @@ class FixturesTest {
             assertEquals(l.attention() == AttentionKind.SLIDING_WINDOW, l.window() > 0, "layer " + l.index());
             assertEquals(0, l.heads() % l.kvHeads(), "layer " + l.index());
         }
-        assertEquals(AttentionKind.GLOBAL, m.layers().get(0).attention(), "layer 0 is global attention");
-        assertFalse(m.layers().get(0).moe(), "layer 0 is dense");
+        long mtpPrefixes = c.tensors().stream().map(Tensor::name).filter(n -> n.startsWith("model.mtp.layers."))
+                .map(n -> n.substring(0, n.indexOf('.', "model.mtp.layers.".length()))).distinct().count();
+        assertEquals(mtpPrefixes, m.mtpLayers().size());
         Tensor embed = c.tensor("model.embed_tokens.weight");
         assertEquals(m.vocabSize(), embed.dim(0));
         assertEquals(m.hiddenSize(), embed.dim(1));
@@ -63,6 +64,7 @@ class FixturesTest {
         assertTrue(nonZero, "model.norm.weight is all zeros");
         for (Tensor t : c.tensors()) {
             assertEquals(t.elements() * t.dtype().bytes(), t.data().byteSize(), t.name());
+            assertEquals(t.dtype() == io.tessera.api.DType.F8_E4M3, t.scaleInv().isPresent(), t.name());
         }
     }
 }

@@ -91,6 +91,38 @@ class LoaderTest {
     }
 
     @Test
+    void releasingWhileAnotherThreadReadsGivesThatThreadAnException() throws Exception {
+        Dims d = Dims.tiny(false);
+        Path dir = TestModels.writeSingle(tmp.resolve("m"), TestModels.hubConfig(d), TestModels.hubTensors(d));
+        Checkpoint c = loader.open(dir);
+        Tensor embed = c.tensor("model.embed_tokens.weight");
+        var started = new java.util.concurrent.CountDownLatch(1);
+        var reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            var result = reader.submit(() -> {
+                started.countDown();
+                long sum = 0;
+                while (true) { // reads until the arena closes under it
+                    for (long i = 0; i < embed.data().byteSize(); i += 4) {
+                        sum += embed.data().get(ValueLayout.JAVA_INT_UNALIGNED, i);
+                    }
+                    if (sum == 42) {
+                        return sum; // never: keeps the loop from being optimised away
+                    }
+                }
+            });
+            started.await();
+            Thread.sleep(50);
+            c.close();
+            var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> result.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+        } finally {
+            reader.shutdownNow();
+        }
+    }
+
+    @Test
     void aFailedOpenLeavesNothingMapped() throws Exception {
         Dims d = Dims.tiny(false);
         List<Spec> tensors = TestModels.hubTensors(d);

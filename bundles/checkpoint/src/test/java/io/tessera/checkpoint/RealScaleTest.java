@@ -57,19 +57,21 @@ class RealScaleTest {
         System.gc();
         long heapBefore = memory.getHeapMemoryUsage().getUsed();
         long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+        long cpuBefore = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         Checkpoint c = loader.open(dir);
         long millis = (System.nanoTime() - start) / 1_000_000;
+        long cpuMillis = (threads.getCurrentThreadCpuTime() - cpuBefore) / 1_000_000; // less sensitive to load
         long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
         System.gc();
         long retained = memory.getHeapMemoryUsage().getUsed() - heapBefore;
         try (c) {
             int listed = c.tensors().size();
             System.out.printf("real-scale checkpoint: %d tensors in the headers (%d listed, scales attached), "
-                            + "%d shards, %.1f GB of sparse files; open+validate: first %d ms, best of 3 warm %d ms, this one %d ms, "
+                            + "%d shards, %.1f GB of sparse files; open+validate: first %d ms, best of 3 warm %d ms, this one %d ms (%d ms CPU), "
                             + "%.1f MB allocated, "
                             + "%.1f MB retained (%d bytes per listed tensor)%n", tensors.size(), listed,
-                    d.layers() + 2, fileBytes / 1e9, coldMillis, warmMillis, millis, allocated / 1e6, retained / 1e6,
+                    d.layers() + 2, fileBytes / 1e9, coldMillis, warmMillis, millis, cpuMillis, allocated / 1e6, retained / 1e6,
                     listed == 0 ? 0 : retained / listed);
 
             assertEquals(TensorLayout.HUB, c.layout());

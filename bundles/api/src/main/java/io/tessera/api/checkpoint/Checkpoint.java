@@ -23,7 +23,10 @@ public interface Checkpoint extends AutoCloseable {
     /** How the weights are named and stacked; tensor names are kept as stored. */
     TensorLayout layout();
 
-    /** Every tensor, in index order ({@code *_scale_inv} tensors are attached to their weights, not listed). */
+    /**
+     * Every tensor, shard by shard in header order ({@code *_scale_inv} tensors are attached to their weights, not
+     * listed).
+     */
     Collection<Tensor> tensors();
 
     /** The tensor of that exact name, if present. */
