@@ -22,7 +22,7 @@ interface ChatTemplate {
         if (template == null || template.contains("<function=")) {
             return new MimoTemplate();
         }
-        if (template.contains("\"name\": <function-name>") && template.contains("reasoning_content")) {
+        if (template.contains("<function-name>") && template.contains("reasoning_content")) {
             return new Qwen3Template();
         }
         return (messages, tools, options) -> {

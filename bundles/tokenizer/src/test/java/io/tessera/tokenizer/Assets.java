@@ -53,6 +53,7 @@ final class Assets {
     /** Copies a tokenizer's files (tokenizer.json gunzipped) into dir, so it is loaded as from a model folder. */
     static Path modelDir(String tokenizer, Path dir) {
         try {
+            Files.createDirectories(dir);
             for (String name : List.of("tokenizer.json", "tokenizer_config.json")) {
                 String resource = tokenizer + "/" + name;
                 InputStream in = Assets.class.getResourceAsStream("/tokenizer/" + resource) != null
@@ -72,6 +73,28 @@ final class Assets {
             return TokenizerLoader.load(modelDir(tokenizer, dir));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Qwen3's tokenizer, loaded once per test JVM (11 MB of JSON). */
+    static HfTokenizer qwen3() {
+        return Qwen3.TOKENIZER;
+    }
+
+    private static final class Qwen3 {
+        static final HfTokenizer TOKENIZER;
+
+        static {
+            try {
+                Path dir = Files.createTempDirectory("qwen3-tokenizer");
+                TOKENIZER = load("qwen3", dir);
+                for (String name : List.of("tokenizer.json", "tokenizer_config.json")) {
+                    Files.delete(dir.resolve(name));
+                }
+                Files.delete(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GoldenTest {
 
     @Test
-    void qwen3MatchesReferenceOnEveryCorpusLine(@TempDir Path dir) {
-        check(Assets.load("qwen3", dir), Assets.corpus(), Assets.jsonLines("goldens-qwen3.jsonl.gz"));
+    void qwen3MatchesReferenceOnEveryCorpusLine() {
+        check(Assets.qwen3(), Assets.corpus(), Assets.jsonLines("goldens-qwen3.jsonl.gz"));
     }
 
     @Test
@@ -34,8 +34,8 @@ class GoldenTest {
     }
 
     @Test
-    void randomIdSequencesDecodeAsReference(@TempDir Path dir) {
-        HfTokenizer tok = Assets.load("qwen3", dir);
+    void randomIdSequencesDecodeAsReference() {
+        HfTokenizer tok = Assets.qwen3();
         List<JsonNode> rows = Assets.jsonLines("decode-qwen3.jsonl.gz");
         List<String> failures = new ArrayList<>();
         for (JsonNode row : rows) {
