@@ -103,6 +103,7 @@ class OutputParserTest {
         assertEquals("", p.feed("").content());
         assertEquals("", p.feed("tool_c").content());
         assertEquals("<tool_cx", p.feed("x").content());
+        assertEquals("", p.feed("<").content());
         assertEquals("<", p.finish().content());
         OutputParser q = new MimoOutputParser(TOOLS);
         q.feed("<think>abc</th");
