@@ -101,6 +101,12 @@ def generated(rng):
     surrogates = ["\ud800", "\udbff", "\udc00", "\udfff", "\udc00\ud800", "\ud83d", "\ude00"]
     for _ in range(200):
         out.append("".join(rng.choice(surrogates + words + [" ", "😀", "\n"]) for _ in range(rng.randint(1, 12))))
+    # Added tokens with lstrip/rstrip/single_word/normalized flags (the small tokenizer has them) in contexts.
+    flagged = ["<mask>", "<rs>", "word", "\u00c5x", "A\u030ax", "\u212bx", "<think>", "<|im_end|>"]
+    around = [" ", "  ", "\t", "\n", "\u3000", "\u00a0", "a", "_", "\u00e9", "1", "(", ")", "sword", "words", ""]
+    for _ in range(800):
+        out.append("".join(rng.choice(around) + rng.choice(flagged) + rng.choice(around)
+                           for _ in range(rng.randint(1, 6))))
     # Sweep over the BMP (surrogates excluded) and a slice of the astral planes: checks \p{L}, \p{N}, \s tables.
     cps = [c for c in range(0x20, 0x10000) if not 0xD800 <= c <= 0xDFFF] + list(range(0x1F000, 0x1FB00))
     cps += list(range(0x10000, 0x10400)) + list(range(0x1D400, 0x1D800)) + list(range(0x20000, 0x20100))
