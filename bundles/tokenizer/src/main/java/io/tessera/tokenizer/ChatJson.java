@@ -44,7 +44,7 @@ final class ChatJson {
                 calls.add(new ToolCall(text(tc.get(j).get("id")), fn.path("name").asText(),
                         arguments(args, field + ".tool_calls[" + j + "].function.arguments"), null));
             }
-            out.add(new ChatMessage(m.get("role").asText(), text(m.get("content")), text(m.get("reasoning_content")),
+            out.add(new ChatMessage(m.get("role").asText(), content(m.get("content")), text(m.get("reasoning_content")),
                     List.copyOf(calls), text(m.get("tool_call_id"))));
         }
         return out;
@@ -79,6 +79,18 @@ final class ChatJson {
         } catch (JacksonException e) {
             throw new IllegalArgumentException(field + ": not JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** A content string, or OpenAI's list of parts, whose text parts are joined. */
+    private static String content(JsonNode node) {
+        if (node == null || !node.isArray()) {
+            return text(node);
+        }
+        StringBuilder out = new StringBuilder();
+        for (JsonNode part : node) {
+            out.append(part.path("text").asText(""));
+        }
+        return out.toString();
     }
 
     private static String text(JsonNode node) {
