@@ -15,8 +15,7 @@ import java.util.regex.Pattern;
 final class AddedTokens {
     private static final Pattern WORD_CHAR = Pattern.compile("\\w", Pattern.UNICODE_CHARACTER_CLASS);
 
-    record Token(int id, String content, boolean singleWord, boolean lstrip, boolean rstrip, boolean normalized,
-                 boolean special) {
+    record Token(int id, String content, boolean singleWord, boolean lstrip, boolean rstrip, boolean normalized) {
     }
 
     /** What to do with the text between matches. */

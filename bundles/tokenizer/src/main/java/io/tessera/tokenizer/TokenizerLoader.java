@@ -303,7 +303,7 @@ final class TokenizerLoader {
             }
             out.add(new AddedTokens.Token(t.get("id").asInt(), t.get("content").asText(),
                     t.path("single_word").asBoolean(), t.path("lstrip").asBoolean(), t.path("rstrip").asBoolean(),
-                    t.path("normalized").asBoolean(!t.path("special").asBoolean()), t.path("special").asBoolean()));
+                    t.path("normalized").asBoolean(!t.path("special").asBoolean())));
         }
         return out;
     }
