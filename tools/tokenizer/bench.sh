@@ -23,9 +23,9 @@ for _ in range(2):
         tok.encode(l, add_special_tokens=False)
 best = min(
     (lambda t0: (sum(0 for l in lines if tok.encode(l, add_special_tokens=False) is None), time.perf_counter() - t0)[1])(time.perf_counter())
-    for _ in range(5))
+    for _ in range(10))
 print(size / 1e6 / best)
 PY
 )
-printf 'hf     encode: %.2f MB/s (tokenizers, Tokenizer.encode per line, best of 5)\n' "$hf"
+printf 'hf     encode: %.2f MB/s (tokenizers, Tokenizer.encode per line, best of 10 after 2 warm-up passes)\n' "$hf"
 ./mvnw -q -B -pl bundles/tokenizer -am -Pbench -DskipTests "-Dbench.args=$tokenizer $hf" verify 2>&1 | grep -v '^WARNING'

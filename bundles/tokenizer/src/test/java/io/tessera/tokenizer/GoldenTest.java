@@ -49,6 +49,19 @@ class GoldenTest {
         assertEquals(List.of(), failures.subList(0, Math.min(5, failures.size())), failures.size() + " failures");
     }
 
+    @Test
+    void streamEqualsFullDecodeForRandomIds() {
+        HfTokenizer tok = Assets.qwen3();
+        java.util.Random random = new java.util.Random(11);
+        for (int trial = 0; trial < 20000; trial++) {
+            int[] ids = new int[1 + random.nextInt(10)];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = random.nextInt(4) == 0 ? random.nextInt(tok.vocabSize() + 10) : random.nextInt(256);
+            }
+            assertEquals(tok.decode(ids), stream(tok, ids), Arrays.toString(ids));
+        }
+    }
+
     private static void check(HfTokenizer tok, List<String> lines, List<JsonNode> goldens) {
         assertEquals(lines.size(), goldens.size(), "corpus and goldens differ in length");
         int encodeFailures = 0;

@@ -95,6 +95,31 @@ class OutputParserTest {
     }
 
     @Test
+    void randomTagSoupIsFragmentationInvariant() {
+        String[] alphabet = {"<", ">", "/", "think", "tool_call", "<think>", "</think>", "<tool_call>", "</tool_call>",
+            "<function=get_weather>", "<parameter=city>", "</parameter>", "</function>", "x", "\n", "é", "🙂", "<thi",
+            "</tool_c"};
+        Random random = new Random(7);
+        for (int trial = 0; trial < 3000; trial++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = random.nextInt(30); i > 0; i--) {
+                text.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            List<String> fragments = new ArrayList<>();
+            for (int i = 0; i < text.length(); ) {
+                int n = Math.min(text.length() - i, 1 + random.nextInt(6));
+                fragments.add(text.substring(i, i + n));
+                i += n;
+            }
+            Result whole = run(List.of(text.toString()));
+            assertEquals(whole, run(fragments), "text " + text + " fragments " + fragments);
+            // nothing is lost or invented outside tool calls
+            String visible = whole.reasoning() + whole.content();
+            assertTrue(visible.length() <= text.length(), text.toString());
+        }
+    }
+
+    @Test
     void holdsBackOnlyWhatCouldStartATag() {
         OutputParser p = new MimoOutputParser(TOOLS);
         assertEquals("abc", p.feed("abc<").content());
