@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 
 import mimo_reference  # noqa: E402
 import mtp_reference  # noqa: E402
-from native_port import RoutingMargins, build_model, load_hub  # noqa: E402
+from native_port import RoutingMargins, build_model, load_hub, mtp_block_model  # noqa: E402
 
 FIXTURES = ["tiny-a", "tiny-b"]
 NATIVE_COPIES = {"tiny-a": "tiny-a-native"}
@@ -178,6 +178,13 @@ def make(name):
                 fx.agreement[f"mtp_k{k}_reference_hidden"] = diff
                 if diff > AGREEMENT:
                     raise AssertionError(f"{name}/mtp k={k}: port H vs reference H give {diff:.2e}")
+                with torch.no_grad():
+                    u = mtp_reference.mtp_input(fx.cfg, fx.weights, ids, hidden, k)
+                    block = mtp_block_model(fx.cfg, fx.weights, k)(inputs_embeds=u[None]).logits[0]
+                diff = relative_diff(block, logits)
+                fx.agreement[f"mtp_k{k}_transformers_block"] = diff
+                if diff > AGREEMENT:
+                    raise AssertionError(f"{name}/mtp k={k}: transformers block vs reference {diff:.2e}")
                 fname = f"mtp_logits_k{k}.npy"
                 save_npy(out, fname, logits)
                 arrays.append(dict(file=fname, shape=list(logits.shape), prompt=p["name"], mtp_block=k,

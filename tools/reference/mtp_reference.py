@@ -21,15 +21,23 @@ def mtp_layer_count(W):
     return len({name.split(".")[3] for name in W if name.startswith("model.mtp.layers.")})
 
 
-def mtp_logits(cfg, W, ids, hidden, k):
-    """Block-k logits [n-k-1, vocab]: row i predicts ids[i+k+2] from ids[i+k+1] and hidden[i]."""
+def mtp_input(cfg, W, ids, hidden, k):
+    """u [n-k-1, hidden]: row i = eh_proj . concat(enorm(E[ids[i+k+1]]), hnorm(hidden[i]))."""
     eps = cfg["layernorm_epsilon"]
     p = f"model.mtp.layers.{k}."
     n = len(ids) - k - 1
     tokens = torch.tensor(ids[k + 1:k + 1 + n])
     e = rms_norm(W["model.embed_tokens.weight"][tokens], W[p + "enorm.weight"], eps)
     g = rms_norm(hidden[:n], W[p + "hnorm.weight"], eps)
-    r = torch.cat([e, g], dim=-1) @ W[p + "eh_proj.weight"].T
+    return torch.cat([e, g], dim=-1) @ W[p + "eh_proj.weight"].T
+
+
+def mtp_logits(cfg, W, ids, hidden, k):
+    """Block-k logits [n-k-1, vocab]: row i predicts ids[i+k+2] from ids[i+k+1] and hidden[i]."""
+    eps = cfg["layernorm_epsilon"]
+    p = f"model.mtp.layers.{k}."
+    r = mtp_input(cfg, W, ids, hidden, k)
+    n = r.shape[0]
     spec = LayerSpec(cfg, sliding=True)
     r = r + attention(rms_norm(r, W[p + "input_layernorm.weight"], eps), W, p + "self_attn.", spec, torch.arange(n))
     r = r + swiglu(rms_norm(r, W[p + "pre_mlp_layernorm.weight"], eps), W, p + "mlp.")

@@ -130,6 +130,29 @@ def build_model(cfg, W):
     return model
 
 
+def mtp_block_model(cfg, W, k):
+    """MTP block k as a one-layer native model (SWA attention, dense MLP) fed with inputs_embeds = u:
+    input_layernorm, self_attn, pre_mlp_layernorm -> post_attention_layernorm, final_layernorm -> norm,
+    shared lm_head. A cross-check of mtp_reference.py's block after eh_proj."""
+    one = dict(cfg, num_hidden_layers=1, hybrid_layer_pattern=[1], moe_layer_freq=[0])
+    config = native_config(one)
+    config._attn_implementation = "eager"
+    torch.manual_seed(0)
+    model = MiMoV2FlashForCausalLM(config).float().eval()
+    p = f"model.mtp.layers.{k}."
+    names = {"input_layernorm.weight": "model.layers.0.input_layernorm.weight",
+             "pre_mlp_layernorm.weight": "model.layers.0.post_attention_layernorm.weight",
+             "final_layernorm.weight": "model.norm.weight"}
+    state = {"model.embed_tokens.weight": W["model.embed_tokens.weight"], "lm_head.weight": W["lm_head.weight"]}
+    for key, t in W.items():
+        if key.startswith(p) and key[len(p):].startswith(("self_attn.", "mlp.")):
+            state["model.layers.0." + key[len(p):].replace("attention_sink_bias", "sinks")] = t
+        elif key.startswith(p) and key[len(p):] in names:
+            state[names[key[len(p):]]] = t
+    model.load_state_dict(state, strict=True)
+    return model
+
+
 class RoutingMargins:
     """Collects, via forward hooks on the routers, the gap between the k-th and (k+1)-th selection score."""
 
