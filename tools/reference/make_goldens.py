@@ -66,12 +66,23 @@ def prefix_of(tok, text, n):
     raise ValueError(f"text too short for {n} tokens")
 
 
+def longest_prefix_within(tok, text, n):
+    """The longest character prefix of text that encodes to at most n tokens, and its ids."""
+    best = None
+    for i in range(1, len(text) + 1):
+        ids = tok.encode(text[:i]).ids
+        if len(ids) > n:
+            break
+        best = text[:i], ids
+    return best
+
+
 def golden_prompts(name, tok):
     """Prompt list of a fixture: kind 'logits', 'greedy' or 'mtp', with text and ids."""
     window = json.load(open(os.path.join(MODELS, name, "config.json")))["sliding_window"]
-    prompts = []
-    for pname, kind, n in (("short", "logits", window * 3 // 4), ("long", "logits", 4 * window + 3),
-                           ("mtp", "mtp", window + 8)):
+    text, ids = longest_prefix_within(tok, TEXT, window - 2)
+    prompts = [dict(name="short", kind="logits", text=text, ids=ids)]
+    for pname, kind, n in (("long", "logits", 4 * window + 3), ("mtp", "mtp", window + 8)):
         text, ids = prefix_of(tok, TEXT, n)
         prompts.append(dict(name=pname, kind=kind, text=text, ids=ids))
     for pname, text in GREEDY.items():
@@ -106,7 +117,8 @@ class Fixture:
             return self.model.lm_head(hidden), hidden
 
     def check(self, label, ids):
-        """Port logits/hidden for ids, after checking them against the independent reference."""
+        """Port logits, port hidden, smallest routing margin and reference hidden for ids, after checking the
+        port against the independent reference."""
         start = len(self.routing.margins)
         logits, hidden = self.port(ids)
         margins = self.routing.margins[start:]
@@ -117,7 +129,7 @@ class Fixture:
             raise AssertionError(f"{self.name}/{label}: port vs reference relative diff {diff:.2e}")
         if max(abs(a - b) for a, b in zip(sorted(margins), sorted(ref_margins))) > 1e-5:
             raise AssertionError(f"{self.name}/{label}: routing margins differ between port and reference")
-        return logits, hidden, min(margins) if margins else None
+        return logits, hidden, min(margins) if margins else None, ref_hidden
 
     def greedy(self, ids):
         """greedy() below, cross-checked against transformers' generate() with its KV cache."""
@@ -152,14 +164,14 @@ def make(name):
     prompts = golden_prompts(name, fx.tok)
     for p in prompts:
         if p["kind"] == "logits":
-            logits, _, routing[p["name"]] = fx.check(p["name"], p["ids"])
+            logits, _, routing[p["name"]], _ = fx.check(p["name"], p["ids"])
             fname = f"logits_{p['name']}.npy"
             save_npy(out, fname, logits)
             arrays.append(dict(file=fname, shape=[len(p["ids"]), V], prompt=p["name"],
                                content="main-model logits; row i = after ids[0..i], predicting ids[i+1]"))
         elif p["kind"] == "greedy":
             seq, margins = fx.greedy(p["ids"])
-            logits, _, routing[p["name"]] = fx.check(p["name"], seq)
+            logits, _, routing[p["name"]], _ = fx.check(p["name"], seq)
             ref_next = logits[len(p["ids"]) - 1:-1, :fx.tokens].argmax(-1).tolist()
             if ref_next != seq[len(p["ids"]):]:
                 raise AssertionError(f"{name}/{p['name']}: greedy tokens not the argmax of the full-sequence logits")
@@ -167,8 +179,7 @@ def make(name):
                                min_margin=min(margins), text=fx.tok.decode(seq[len(p["ids"]):], skip_special_tokens=False)))
         else:
             ids = p["ids"]
-            _, hidden, routing[p["name"]] = fx.check(p["name"], ids)
-            ref_hidden = mimo_reference.forward(fx.cfg, fx.ref_weights, ids)[1]
+            _, hidden, routing[p["name"]], ref_hidden = fx.check(p["name"], ids)
             save_npy(out, "mtp_hidden.npy", hidden)
             arrays.append(dict(file="mtp_hidden.npy", shape=list(hidden.shape), prompt=p["name"],
                                content="main-model final-normed hidden states H (input of lm_head), row i = position i"))
@@ -202,6 +213,7 @@ def make(name):
         "format": "float32 .npy, format version 1.0, little-endian '<f4', C order; logits over all vocab_size rows",
         "tolerance": {"max_abs_diff_over_max_abs_logit": TOLERANCE,
                       "rule": "max |java - golden| <= 1e-3 * max |golden| per array; greedy ids must match exactly"},
+        "greedy_rule": f"{GREEDY_TOKENS} tokens, argmax over ids < tokenizer_size, no stop at eos",
         "produced_by": "transformers mimo_v2_flash (float32, eager) on dequantized weights; MTP by mtp_reference.py",
         "port_vs_independent_reference": {k: float(f"{v:.3e}") for k, v in fx.agreement.items()},
         "routing_min_margin": {"all": min(all_margins) if all_margins else None, **routing},
