@@ -127,16 +127,17 @@ class Fixture:
         self.agreement[label] = diff
         if diff > AGREEMENT:
             raise AssertionError(f"{self.name}/{label}: port vs reference relative diff {diff:.2e}")
-        if max(abs(a - b) for a, b in zip(sorted(margins), sorted(ref_margins))) > 1e-5:
+        if len(margins) != len(ref_margins) or any(abs(a - b) > 1e-5 for a, b in zip(sorted(margins), sorted(ref_margins))):
             raise AssertionError(f"{self.name}/{label}: routing margins differ between port and reference")
         return logits, hidden, min(margins) if margins else None, ref_hidden
 
     def greedy(self, ids):
         """greedy() below, cross-checked against transformers' generate() with its KV cache."""
         seq, margins = greedy(self.model, ids, self.tokens)
+        padding = list(range(self.tokens, self.cfg["vocab_size"]))
         with torch.no_grad():
             cached = self.model.generate(torch.tensor([ids]), max_new_tokens=GREEDY_TOKENS, do_sample=False,
-                                         eos_token_id=None, suppress_tokens=list(range(self.tokens, self.cfg["vocab_size"])))[0].tolist()
+                                         eos_token_id=None, suppress_tokens=padding)[0].tolist()
         if cached != seq:
             raise AssertionError(f"{self.name}: generate() with KV cache disagrees with full recomputation")
         return seq, margins
@@ -159,7 +160,7 @@ def make(name):
     out = os.path.join(OUT, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    arrays, greedy, routing = [], [], {}
+    arrays, greedy_runs, routing = [], [], {}
     V = fx.cfg["vocab_size"]
     prompts = golden_prompts(name, fx.tok)
     for p in prompts:
@@ -172,10 +173,10 @@ def make(name):
         elif p["kind"] == "greedy":
             seq, margins = fx.greedy(p["ids"])
             logits, _, routing[p["name"]], _ = fx.check(p["name"], seq)
-            ref_next = logits[len(p["ids"]) - 1:-1, :fx.tokens].argmax(-1).tolist()
-            if ref_next != seq[len(p["ids"]):]:
+            argmax_next = logits[len(p["ids"]) - 1:-1, :fx.tokens].argmax(-1).tolist()
+            if argmax_next != seq[len(p["ids"]):]:
                 raise AssertionError(f"{name}/{p['name']}: greedy tokens not the argmax of the full-sequence logits")
-            greedy.append(dict(prompt=p["name"], continuation=seq[len(p["ids"]):], top1_top2_margins=margins,
+            greedy_runs.append(dict(prompt=p["name"], continuation=seq[len(p["ids"]):], top1_top2_margins=margins,
                                min_margin=min(margins), text=fx.tok.decode(seq[len(p["ids"]):], skip_special_tokens=False)))
         else:
             ids = p["ids"]
@@ -219,13 +220,13 @@ def make(name):
         "routing_min_margin": {"all": min(all_margins) if all_margins else None, **routing},
         "prompts": [dict(name=p["name"], kind=p["kind"], text=p["text"], ids=p["ids"]) for p in prompts],
         "arrays": arrays,
-        "greedy": greedy,
+        "greedy": greedy_runs,
     }
     with open(os.path.join(out, "goldens.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
     print(f"{name}: agreement {doc['port_vs_independent_reference']}, routing min margin "
-          f"{doc['routing_min_margin']['all']:.3e}, greedy min margin {min(g['min_margin'] for g in greedy):.3e}")
+          f"{doc['routing_min_margin']['all']:.3e}, greedy min margin {min(g['min_margin'] for g in greedy_runs):.3e}")
 
 
 def native_copy_diff(fx, native_name, ids):
