@@ -46,6 +46,7 @@ public class CpuBackend implements KernelBackend {
     private float[] work = new float[0];
     private long[] order = new long[0];
     private int[] grouping = new int[0];
+    private float[] xPerm = new float[0];
 
     /** A backend on all available processors. */
     @Activate
@@ -267,6 +268,17 @@ public class CpuBackend implements KernelBackend {
     private void matmul(float[] x, WeightData w, int n, float[] y) {
         int tiles = (w.rows() + TILE - 1) / TILE;
         int perPart = Math.max(1, tiles / (pool.threads() * 4));
+        if (w.dtype() == DType.F8_E4M3) {
+            int cols = w.cols();
+            if (xPerm.length < n * cols) {
+                xPerm = new float[n * cols];
+            }
+            for (int r = 0; r < n; r++) {
+                Kernels.permuteForFp8(x, matmulTask.xOff + r * cols, xPerm, r * cols, cols);
+            }
+            x = xPerm;
+            matmulTask.xOff = 0;
+        }
         matmulTask.x = x;
         matmulTask.w = w;
         matmulTask.n = n;

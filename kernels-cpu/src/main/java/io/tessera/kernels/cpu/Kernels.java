@@ -5,7 +5,6 @@ import static io.tessera.api.kernel.WeightData.BLOCK;
 import io.tessera.api.kernel.WeightData;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -19,13 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Species are chosen once; every loop has a scalar tail.
  */
 final class Kernels {
-    /** At least 256 bits, so the BF16 (half width) and FP8 (quarter width) species exist. */
+    /** At least 256 bits, so the BF16 (half width) species exists. */
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256
             ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
     static final int L = F.length();
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows of W per dot kernel call: four independent FMA chains sharing each load of x. */
     static final int TILE = 4;
@@ -48,7 +46,13 @@ final class Kernels {
         switch (w.dtype()) {
             case F32 -> f32(w, o0, o1, o2, o3, x, xo, out);
             case BF16 -> bf16(w, o0, o1, o2, o3, x, xo, out);
-            case F8_E4M3 -> fp8(w, o0, o1, o2, o3, x, xo, out);
+            case F8_E4M3 -> {
+                // one call site: four inlined copies of the row loop would exceed C2's inlining budget, and a
+                // decode left out of line boxes its vectors (measured 5× slower after recompilation)
+                for (int j = 0; j < TILE; j++) {
+                    out[j] = fp8(w, Math.min(o + j, last), x, xo);
+                }
+            }
             default -> scalarDot(w, o0, o1, o2, o3, x, xo, out);
         }
     }
@@ -117,55 +121,64 @@ final class Kernels {
         out[3] = s3;
     }
 
-    private static void fp8(WeightData w, int o0, int o1, int o2, int o3, float[] x, int xo, float[] out) {
-        MemorySegment m = w.data();
-        int cols = w.cols();
-        long r0 = (long) o0 * cols, r1 = (long) o1 * cols, r2 = (long) o2 * cols, r3 = (long) o3 * cols;
-        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int cb = 0; cb < cols; cb += BLOCK) {
-            int end = Math.min(cb + BLOCK, cols);
-            int blk = cb / BLOCK;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            int c = cb;
-            for (; c + L <= end; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-                a0 = fp8(m, r0 + c).fma(xv, a0);
-                a1 = fp8(m, r1 + c).fma(xv, a1);
-                a2 = fp8(m, r2 + c).fma(xv, a2);
-                a3 = fp8(m, r3 + c).fma(xv, a3);
-            }
-            float sc0 = w.scale(o0 / BLOCK, blk), sc1 = w.scale(o1 / BLOCK, blk);
-            float sc2 = w.scale(o2 / BLOCK, blk), sc3 = w.scale(o3 / BLOCK, blk);
-            t0 = a0.fma(FloatVector.broadcast(F, sc0), t0);
-            t1 = a1.fma(FloatVector.broadcast(F, sc1), t1);
-            t2 = a2.fma(FloatVector.broadcast(F, sc2), t2);
-            t3 = a3.fma(FloatVector.broadcast(F, sc3), t3);
-            for (; c < end; c++) {
-                float xc = x[xo + c];
-                s0 += xc * scalar(w, o0, c);
-                s1 += xc * scalar(w, o1, c);
-                s2 += xc * scalar(w, o2, c);
-                s3 += xc * scalar(w, o3, c);
+    /** FP8 columns per step: one int vector of weight bytes, four bytes per lane. */
+    static final int CHUNK = 4 * L;
+
+    /**
+     * Reorders one row of x for {@link #fp8} rows: within each full {@link #CHUNK} of columns, byte {@code k} of
+     * int lane {@code j} is column {@code 4j + k}, so the decoder's vector {@code k} needs those columns
+     * together. Columns past the last full chunk keep their places (the scalar tail reads them).
+     */
+    static void permuteForFp8(float[] x, int xo, float[] xp, int po, int cols) {
+        int c0 = 0;
+        for (; c0 + CHUNK <= cols; c0 += CHUNK) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < L; j++) {
+                    xp[po + c0 + k * L + j] = x[xo + c0 + 4 * j + k];
+                }
             }
         }
-        out[0] = s0 + sum(t0);
-        out[1] = s1 + sum(t1);
-        out[2] = s2 + sum(t2);
-        out[3] = s3 + sum(t3);
+        System.arraycopy(x, xo + c0, xp, po + c0, cols - c0);
     }
 
     /**
-     * FP8 E4M3 to F32 in registers: sign and the 7 exponent-mantissa bits move into F32 position (bias 127
-     * − 7 = 120 is restored by an exact multiplication by 2^120, which also scales subnormals right); 0x7F is
-     * NaN.
+     * One FP8 row against x permuted by {@link #permuteForFp8}. The bytes are loaded as ints, four per lane, and
+     * byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is not
+     * intrinsified on every JDK/CPU. The decode is written inline, not as a helper returning a vector: when C2
+     * does not inline such a helper its vectors are boxed (measured: 400 MB/s of garbage, 5× slower).
+     *
+     * <p>Decoding without ever forming an F32 subnormal (such an operand costs a ~100-cycle microcode assist per
+     * instruction on x86): the 7 exponent-mantissa bits move into F32 position with the exponent rebiased
+     * (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice
+     * that minus 2⁻⁶ is its value m·2⁻⁹; 480 (e = 15, m = 7) is the NaN byte; then the sign.
      */
-    static FloatVector fp8(MemorySegment m, long offset) {
-        IntVector i = (IntVector) ByteVector.fromMemorySegment(B, m, offset, LE).convertShape(VectorOperators.B2I, I, 0);
-        IntVector em = i.and(0x7F);
-        FloatVector f = em.lanewise(VectorOperators.LSHL, 20).or(i.and(0x80000000)).reinterpretAsFloats()
-                .mul(0x1p120f);
-        return f.blend(Float.NaN, em.eq(0x7F).cast(F));
+    private static float fp8(WeightData w, int o, float[] x, int xo) {
+        MemorySegment m = w.data();
+        int cols = w.cols();
+        long row = (long) o * cols;
+        FloatVector t = FloatVector.zero(F);
+        float s = 0;
+        for (int cb = 0; cb < cols; cb += BLOCK) {
+            int end = Math.min(cb + BLOCK, cols);
+            FloatVector a = FloatVector.zero(F);
+            int c = cb;
+            for (; c + CHUNK <= end; c += CHUNK) {
+                IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
+                for (int k = 0; k < 4; k++) {
+                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+                    FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23)
+                            .reinterpretAsFloats();
+                    mag = mag.blend(mag.fma(2f, -0x1p-6f), mag.lt(0x1p-6f)).blend(Float.NaN, mag.eq(480f));
+                    FloatVector wv = mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
+                    a = wv.fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
+                }
+            }
+            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK)), t);
+            for (; c < end; c++) {
+                s += x[xo + c] * scalar(w, o, c);
+            }
+        }
+        return s + sum(t);
     }
 
     /**
