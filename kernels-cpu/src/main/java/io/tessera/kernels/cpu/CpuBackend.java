@@ -616,9 +616,9 @@ public class CpuBackend implements KernelBackend {
             for (int i = 0; i < rowsE; i++) {
                 System.arraycopy(in, (g[pairs + from + i] / k) * hidden, s, xs + i * hidden, hidden);
             }
-            WeightData gate = weight(experts.gate().get(e), "gate[" + e + "]");
-            WeightData up = weight(experts.up().get(e), "up[" + e + "]");
-            WeightData down = weight(experts.down().get(e), "down[" + e + "]");
+            WeightData gate = expert(experts.gate().get(e), "gate", e, inter, hidden);
+            WeightData up = expert(experts.up().get(e), "up", e, inter, hidden);
+            WeightData down = expert(experts.down().get(e), "down", e, hidden, inter);
             matmulInto(s, xs, gate, rowsE, s, gs);
             matmulInto(s, xs, up, rowsE, s, us);
             siluMul(s, gs, s, us, s, gs, rowsE * inter);
@@ -705,6 +705,15 @@ public class CpuBackend implements KernelBackend {
             }
             out.i[r * out.cols] = pick;
         }
+    }
+
+    private WeightData expert(Weight w, String kind, int e, int rows, int cols) {
+        WeightData d = weight(w, kind + "[" + e + "]");
+        if (d.rows() != rows || d.cols() != cols) {
+            throw new IllegalArgumentException("experts: " + kind + "[" + e + "] " + d.name() + " is [" + d.rows()
+                    + ", " + d.cols() + "], expected [" + rows + ", " + cols + "]");
+        }
+        return d;
     }
 
     /** {@code matmul} on sub-ranges of scratch arrays: x from {@code xOff}, y from {@code yOff}. */

@@ -150,7 +150,8 @@ final class Kernels {
      * <p>Decoding without ever forming an F32 subnormal (such an operand costs a ~100-cycle microcode assist per
      * instruction on x86): the 7 exponent-mantissa bits move into F32 position with the exponent rebiased
      * (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice
-     * that minus 2⁻⁶ is its value m·2⁻⁹; 480 (e = 15, m = 7) is the NaN byte; then the sign.
+     * that minus 2⁻⁶ is its value m·2⁻⁹ — which is the smaller of the two exactly when the first is below 2⁻⁶,
+     * so one {@code min} picks the right one per lane; 480 (e = 15, m = 7) is the NaN byte; then the sign.
      */
     private static float fp8(WeightData w, int o, float[] x, int xo) {
         MemorySegment m = w.data();
@@ -168,7 +169,7 @@ final class Kernels {
                     IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
                     FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23)
                             .reinterpretAsFloats();
-                    mag = mag.blend(mag.fma(2f, -0x1p-6f), mag.lt(0x1p-6f)).blend(Float.NaN, mag.eq(480f));
+                    mag = mag.min(mag.fma(2f, -0x1p-6f)).blend(Float.NaN, mag.eq(480f));
                     FloatVector wv = mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
                     a = wv.fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
                 }

@@ -52,7 +52,7 @@ final class Shapes {
             state ^= state << 13;
             state ^= state >>> 7;
             state ^= state << 17;
-            data.set(word, off, (state & mask) | set | Long.getLong("bench.fp8set", 0));
+            data.set(word, off, (state & mask) | set);
         }
         Optional<Tensor> scales = Optional.empty();
         if (dtype == DType.F8_E4M3) {
