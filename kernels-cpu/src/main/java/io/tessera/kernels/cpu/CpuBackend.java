@@ -301,9 +301,31 @@ public class CpuBackend implements KernelBackend {
             for (int t = part * perPart, end = Math.min(tiles, t + perPart); t < end; t++) {
                 int o = t * TILE;
                 int valid = Math.min(TILE, rows - o);
+                if (w.dtype() == DType.F8_E4M3) {
+                    fp8Tile(o, valid, out);
+                    continue;
+                }
                 for (int r = 0; r < n; r++) {
                     Kernels.dot(w, o, x, xOff + r * cols, out);
                     System.arraycopy(out, 0, y, yOff + r * rows + o, valid);
+                }
+            }
+        }
+
+        /** FP8: each weight row decoded once per four x rows (the decode costs more than the FMAs). */
+        private void fp8Tile(int o, int valid, float[] out) {
+            int rows = w.rows();
+            int cols = w.cols();
+            for (int j = o; j < o + valid; j++) {
+                int r = 0;
+                for (; r + TILE <= n; r += TILE) {
+                    Kernels.fp8x4(w, j, x, xOff + r * cols, out);
+                    for (int i = 0; i < TILE; i++) {
+                        y[yOff + (r + i) * rows + j] = out[i];
+                    }
+                }
+                for (; r < n; r++) {
+                    y[yOff + r * rows + j] = Kernels.fp8(w, j, x, xOff + r * cols);
                 }
             }
         }

@@ -46,13 +46,7 @@ final class Kernels {
         switch (w.dtype()) {
             case F32 -> f32(w, o0, o1, o2, o3, x, xo, out);
             case BF16 -> bf16(w, o0, o1, o2, o3, x, xo, out);
-            case F8_E4M3 -> {
-                // one call site: four inlined copies of the row loop would exceed C2's inlining budget, and a
-                // decode left out of line boxes its vectors (measured 5× slower after recompilation)
-                for (int j = 0; j < TILE; j++) {
-                    out[j] = fp8(w, Math.min(o + j, last), x, xo);
-                }
-            }
+            case F8_E4M3 -> throw new AssertionError("FP8 rows go through fp8 and fp8x4 (x permuted)");
             default -> scalarDot(w, o0, o1, o2, o3, x, xo, out);
         }
     }
@@ -142,18 +136,11 @@ final class Kernels {
     }
 
     /**
-     * One FP8 row against x permuted by {@link #permuteForFp8}. The bytes are loaded as ints, four per lane, and
-     * byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is not
-     * intrinsified on every JDK/CPU. The decode is written inline, not as a helper returning a vector: when C2
-     * does not inline such a helper its vectors are boxed (measured: 400 MB/s of garbage, 5× slower).
-     *
-     * <p>Decoding without ever forming an F32 subnormal (such an operand costs a ~100-cycle microcode assist per
-     * instruction on x86): the 7 exponent-mantissa bits move into F32 position with the exponent rebiased
-     * (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice
-     * that minus 2⁻⁶ is its value m·2⁻⁹ — which is the smaller of the two exactly when the first is below 2⁻⁶,
-     * so one {@code min} picks the right one per lane; 480 (e = 15, m = 7) is the NaN byte; then the sign.
+     * One FP8 row against x permuted by {@link #permuteForFp8} (GEMV). The bytes are loaded as ints, four per
+     * lane, and byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is
+     * not intrinsified on every JDK/CPU (it boxes, 100× slower).
      */
-    private static float fp8(WeightData w, int o, float[] x, int xo) {
+    static float fp8(WeightData w, int o, float[] x, int xo) {
         MemorySegment m = w.data();
         int cols = w.cols();
         long row = (long) o * cols;
@@ -166,12 +153,7 @@ final class Kernels {
             for (; c + CHUNK <= end; c += CHUNK) {
                 IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
                 for (int k = 0; k < 4; k++) {
-                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
-                    FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23)
-                            .reinterpretAsFloats();
-                    mag = mag.min(mag.fma(2f, -0x1p-6f)).blend(Float.NaN, mag.eq(480f));
-                    FloatVector wv = mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
-                    a = wv.fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
+                    a = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k)).fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
                 }
             }
             t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK)), t);
@@ -180,6 +162,66 @@ final class Kernels {
             }
         }
         return s + sum(t);
+    }
+
+    /**
+     * One FP8 row against four rows of permuted x (rows {@code xo + j·cols}), decoding each weight vector once
+     * for all four (GEMM). {@code out[j]} receives row {@code j}'s result.
+     */
+    static void fp8x4(WeightData w, int o, float[] x, int xo, float[] out) {
+        MemorySegment m = w.data();
+        int cols = w.cols();
+        long row = (long) o * cols;
+        int x1 = xo + cols, x2 = xo + 2 * cols, x3 = xo + 3 * cols;
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int cb = 0; cb < cols; cb += BLOCK) {
+            int end = Math.min(cb + BLOCK, cols);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int c = cb;
+            for (; c + CHUNK <= end; c += CHUNK) {
+                IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
+                for (int k = 0; k < 4; k++) {
+                    FloatVector wv = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k));
+                    int p = c + k * L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, xo + p), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a3);
+                }
+            }
+            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK));
+            t0 = a0.fma(scale, t0);
+            t1 = a1.fma(scale, t1);
+            t2 = a2.fma(scale, t2);
+            t3 = a3.fma(scale, t3);
+            for (; c < end; c++) {
+                float wc = scalar(w, o, c);
+                s0 += x[xo + c] * wc;
+                s1 += x[x1 + c] * wc;
+                s2 += x[x2 + c] * wc;
+                s3 += x[x3 + c] * wc;
+            }
+        }
+        out[0] = s0 + sum(t0);
+        out[1] = s1 + sum(t1);
+        out[2] = s2 + sum(t2);
+        out[3] = s3 + sum(t3);
+    }
+
+    /**
+     * FP8 E4M3 in the top byte of each lane to F32, without ever forming an F32 subnormal (such an operand costs
+     * a ~100-cycle microcode assist per instruction on x86): the 7 exponent-mantissa bits move into F32 position
+     * with the exponent rebiased (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as
+     * 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice that minus 2⁻⁶ is its value m·2⁻⁹ — which is the smaller of the two
+     * exactly when the first is below 2⁻⁶, so one {@code min} picks the right one per lane; 480 (e = 15, m = 7)
+     * is the NaN byte; then the sign. Kept small and called once per loop body: C2 must inline it, since an
+     * out-of-line call boxes the vector it returns.
+     */
+    private static FloatVector fp8(IntVector top) {
+        FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23).reinterpretAsFloats();
+        mag = mag.min(mag.fma(2f, -0x1p-6f)).blend(Float.NaN, mag.eq(480f));
+        return mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
     }
 
     /**
