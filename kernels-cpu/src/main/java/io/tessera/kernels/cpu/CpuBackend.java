@@ -46,6 +46,7 @@ public class CpuBackend implements KernelBackend {
     private float[] work = new float[0];
     private long[] order = new long[0];
     private int[] grouping = new int[0];
+    private float[] xPerm = new float[0];
 
     /** A backend on all available processors. */
     @Activate
@@ -267,6 +268,17 @@ public class CpuBackend implements KernelBackend {
     private void matmul(float[] x, WeightData w, int n, float[] y) {
         int tiles = (w.rows() + TILE - 1) / TILE;
         int perPart = Math.max(1, tiles / (pool.threads() * 4));
+        if (w.dtype() == DType.F8_E4M3) {
+            int cols = w.cols();
+            if (xPerm.length < n * cols) {
+                xPerm = new float[n * cols];
+            }
+            for (int r = 0; r < n; r++) {
+                Kernels.permuteForFp8(x, matmulTask.xOff + r * cols, xPerm, r * cols, cols);
+            }
+            x = xPerm;
+            matmulTask.xOff = 0;
+        }
         matmulTask.x = x;
         matmulTask.w = w;
         matmulTask.n = n;
@@ -289,9 +301,31 @@ public class CpuBackend implements KernelBackend {
             for (int t = part * perPart, end = Math.min(tiles, t + perPart); t < end; t++) {
                 int o = t * TILE;
                 int valid = Math.min(TILE, rows - o);
+                if (w.dtype() == DType.F8_E4M3) {
+                    fp8Tile(o, valid, out);
+                    continue;
+                }
                 for (int r = 0; r < n; r++) {
                     Kernels.dot(w, o, x, xOff + r * cols, out);
                     System.arraycopy(out, 0, y, yOff + r * rows + o, valid);
+                }
+            }
+        }
+
+        /** FP8: each weight row decoded once per four x rows (the decode costs more than the FMAs). */
+        private void fp8Tile(int o, int valid, float[] out) {
+            int rows = w.rows();
+            int cols = w.cols();
+            for (int j = o; j < o + valid; j++) {
+                int r = 0;
+                for (; r + TILE <= n; r += TILE) {
+                    Kernels.fp8x4(w, j, x, xOff + r * cols, out);
+                    for (int i = 0; i < TILE; i++) {
+                        y[yOff + (r + i) * rows + j] = out[i];
+                    }
+                }
+                for (; r < n; r++) {
+                    y[yOff + r * rows + j] = Kernels.fp8(w, j, x, xOff + r * cols);
                 }
             }
         }
@@ -623,9 +657,9 @@ public class CpuBackend implements KernelBackend {
             for (int i = 0; i < rowsE; i++) {
                 System.arraycopy(in, (g[pairs + from + i] / k) * hidden, s, xs + i * hidden, hidden);
             }
-            WeightData gate = weight(experts.gate().get(e), "gate[" + e + "]");
-            WeightData up = weight(experts.up().get(e), "up[" + e + "]");
-            WeightData down = weight(experts.down().get(e), "down[" + e + "]");
+            WeightData gate = expert(experts.gate().get(e), "gate", e, inter, hidden);
+            WeightData up = expert(experts.up().get(e), "up", e, inter, hidden);
+            WeightData down = expert(experts.down().get(e), "down", e, hidden, inter);
             matmulInto(s, xs, gate, rowsE, s, gs);
             matmulInto(s, xs, up, rowsE, s, us);
             siluMul(s, gs, s, us, s, gs, rowsE * inter);
@@ -712,6 +746,15 @@ public class CpuBackend implements KernelBackend {
             }
             out.i[r * out.cols] = pick;
         }
+    }
+
+    private WeightData expert(Weight w, String kind, int e, int rows, int cols) {
+        WeightData d = weight(w, kind + "[" + e + "]");
+        if (d.rows() != rows || d.cols() != cols) {
+            throw new IllegalArgumentException("experts: " + kind + "[" + e + "] " + d.name() + " is [" + d.rows()
+                    + ", " + d.cols() + "], expected [" + rows + ", " + cols + "]");
+        }
+        return d;
     }
 
     /** {@code matmul} on sub-ranges of scratch arrays: x from {@code xOff}, y from {@code yOff}. */

@@ -5,7 +5,6 @@ import static io.tessera.api.kernel.WeightData.BLOCK;
 import io.tessera.api.kernel.WeightData;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -19,13 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Species are chosen once; every loop has a scalar tail.
  */
 final class Kernels {
-    /** At least 256 bits, so the BF16 (half width) and FP8 (quarter width) species exist. */
+    /** At least 256 bits, so the BF16 (half width) species exists. */
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256
             ? FloatVector.SPECIES_PREFERRED : FloatVector.SPECIES_256;
     static final int L = F.length();
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows of W per dot kernel call: four independent FMA chains sharing each load of x. */
     static final int TILE = 4;
@@ -48,7 +46,7 @@ final class Kernels {
         switch (w.dtype()) {
             case F32 -> f32(w, o0, o1, o2, o3, x, xo, out);
             case BF16 -> bf16(w, o0, o1, o2, o3, x, xo, out);
-            case F8_E4M3 -> fp8(w, o0, o1, o2, o3, x, xo, out);
+            case F8_E4M3 -> throw new AssertionError("FP8 rows go through fp8 and fp8x4 (x permuted)");
             default -> scalarDot(w, o0, o1, o2, o3, x, xo, out);
         }
     }
@@ -117,36 +115,92 @@ final class Kernels {
         out[3] = s3;
     }
 
-    private static void fp8(WeightData w, int o0, int o1, int o2, int o3, float[] x, int xo, float[] out) {
+    /** FP8 columns per step: one int vector of weight bytes, four bytes per lane. */
+    static final int CHUNK = 4 * L;
+
+    /**
+     * Reorders one row of x for {@link #fp8} rows: within each full {@link #CHUNK} of columns, byte {@code k} of
+     * int lane {@code j} is column {@code 4j + k}, so the decoder's vector {@code k} needs those columns
+     * together. Columns past the last full chunk keep their places (the scalar tail reads them).
+     */
+    static void permuteForFp8(float[] x, int xo, float[] xp, int po, int cols) {
+        int c0 = 0;
+        for (; c0 + CHUNK <= cols; c0 += CHUNK) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < L; j++) {
+                    xp[po + c0 + k * L + j] = x[xo + c0 + 4 * j + k];
+                }
+            }
+        }
+        System.arraycopy(x, xo + c0, xp, po + c0, cols - c0);
+    }
+
+    /**
+     * One FP8 row against x permuted by {@link #permuteForFp8} (GEMV). The bytes are loaded as ints, four per
+     * lane, and byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is
+     * not intrinsified on every JDK/CPU (it boxes, 100× slower).
+     */
+    static float fp8(WeightData w, int o, float[] x, int xo) {
         MemorySegment m = w.data();
         int cols = w.cols();
-        long r0 = (long) o0 * cols, r1 = (long) o1 * cols, r2 = (long) o2 * cols, r3 = (long) o3 * cols;
+        long row = (long) o * cols;
+        FloatVector t = FloatVector.zero(F);
+        float s = 0;
+        for (int cb = 0; cb < cols; cb += BLOCK) {
+            int end = Math.min(cb + BLOCK, cols);
+            FloatVector a = FloatVector.zero(F);
+            int c = cb;
+            for (; c + CHUNK <= end; c += CHUNK) {
+                IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
+                for (int k = 0; k < 4; k++) {
+                    a = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k)).fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
+                }
+            }
+            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK)), t);
+            for (; c < end; c++) {
+                s += x[xo + c] * scalar(w, o, c);
+            }
+        }
+        return s + sum(t);
+    }
+
+    /**
+     * One FP8 row against four rows of permuted x (rows {@code xo + j·cols}), decoding each weight vector once
+     * for all four (GEMM). {@code out[j]} receives row {@code j}'s result.
+     */
+    static void fp8x4(WeightData w, int o, float[] x, int xo, float[] out) {
+        MemorySegment m = w.data();
+        int cols = w.cols();
+        long row = (long) o * cols;
+        int x1 = xo + cols, x2 = xo + 2 * cols, x3 = xo + 3 * cols;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (int cb = 0; cb < cols; cb += BLOCK) {
             int end = Math.min(cb + BLOCK, cols);
-            int blk = cb / BLOCK;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int c = cb;
-            for (; c + L <= end; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-                a0 = fp8(m, r0 + c).fma(xv, a0);
-                a1 = fp8(m, r1 + c).fma(xv, a1);
-                a2 = fp8(m, r2 + c).fma(xv, a2);
-                a3 = fp8(m, r3 + c).fma(xv, a3);
+            for (; c + CHUNK <= end; c += CHUNK) {
+                IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
+                for (int k = 0; k < 4; k++) {
+                    FloatVector wv = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k));
+                    int p = c + k * L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, xo + p), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a3);
+                }
             }
-            float sc0 = w.scale(o0 / BLOCK, blk), sc1 = w.scale(o1 / BLOCK, blk);
-            float sc2 = w.scale(o2 / BLOCK, blk), sc3 = w.scale(o3 / BLOCK, blk);
-            t0 = a0.fma(FloatVector.broadcast(F, sc0), t0);
-            t1 = a1.fma(FloatVector.broadcast(F, sc1), t1);
-            t2 = a2.fma(FloatVector.broadcast(F, sc2), t2);
-            t3 = a3.fma(FloatVector.broadcast(F, sc3), t3);
+            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK));
+            t0 = a0.fma(scale, t0);
+            t1 = a1.fma(scale, t1);
+            t2 = a2.fma(scale, t2);
+            t3 = a3.fma(scale, t3);
             for (; c < end; c++) {
-                float xc = x[xo + c];
-                s0 += xc * scalar(w, o0, c);
-                s1 += xc * scalar(w, o1, c);
-                s2 += xc * scalar(w, o2, c);
-                s3 += xc * scalar(w, o3, c);
+                float wc = scalar(w, o, c);
+                s0 += x[xo + c] * wc;
+                s1 += x[x1 + c] * wc;
+                s2 += x[x2 + c] * wc;
+                s3 += x[x3 + c] * wc;
             }
         }
         out[0] = s0 + sum(t0);
@@ -156,16 +210,18 @@ final class Kernels {
     }
 
     /**
-     * FP8 E4M3 to F32 in registers: sign and the 7 exponent-mantissa bits move into F32 position (bias 127
-     * − 7 = 120 is restored by an exact multiplication by 2^120, which also scales subnormals right); 0x7F is
-     * NaN.
+     * FP8 E4M3 in the top byte of each lane to F32, without ever forming an F32 subnormal (such an operand costs
+     * a ~100-cycle microcode assist per instruction on x86): the 7 exponent-mantissa bits move into F32 position
+     * with the exponent rebiased (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as
+     * 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice that minus 2⁻⁶ is its value m·2⁻⁹ — which is the smaller of the two
+     * exactly when the first is below 2⁻⁶, so one {@code min} picks the right one per lane; 480 (e = 15, m = 7)
+     * is the NaN byte; then the sign. Kept small and called once per loop body: C2 must inline it, since an
+     * out-of-line call boxes the vector it returns.
      */
-    static FloatVector fp8(MemorySegment m, long offset) {
-        IntVector i = (IntVector) ByteVector.fromMemorySegment(B, m, offset, LE).convertShape(VectorOperators.B2I, I, 0);
-        IntVector em = i.and(0x7F);
-        FloatVector f = em.lanewise(VectorOperators.LSHL, 20).or(i.and(0x80000000)).reinterpretAsFloats()
-                .mul(0x1p120f);
-        return f.blend(Float.NaN, em.eq(0x7F).cast(F));
+    private static FloatVector fp8(IntVector top) {
+        FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23).reinterpretAsFloats();
+        mag = mag.min(mag.fma(2f, -0x1p-6f)).blend(Float.NaN, mag.eq(480f));
+        return mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
     }
 
     /**

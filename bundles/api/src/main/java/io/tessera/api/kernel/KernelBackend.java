@@ -16,9 +16,11 @@ import io.tessera.api.Tensor;
  * Components never touch a backend's memory directly: they ask for {@link Buffer}s (activations, ids, scratch),
  * {@link Weight}s (checkpoint tensors, uploaded once) and {@link KvCache}s (the engine's KV pool), and pass these
  * handles to ops. Handles belong to the backend that made them and are freed by {@code close()}; passing a
- * handle of another backend is an {@link IllegalArgumentException}. A backend may read a weight in place from
- * the memory-mapped checkpoint (the caller keeps the checkpoint retained while the weight lives) or copy it to
- * the device.
+ * handle of another backend is an {@link IllegalArgumentException}; using a closed handle is an
+ * {@link IllegalStateException}. A backend may read a weight in place from the memory-mapped checkpoint (the
+ * caller keeps the checkpoint retained while the weight lives) or copy it to the device; tensor memory must be
+ * readable from any thread (a mapped file or a shared/auto arena, not a confined one), as a backend reads it on
+ * its worker threads. {@link WeightData#of} is the validation every backend applies to a tensor.
  *
  * <h2>Ragged batches and asynchrony</h2>
  * Every op works on rows: a batch of {@code R} rows, each row one token of some sequence, with its own position
@@ -36,7 +38,16 @@ import io.tessera.api.Tensor;
  * Every op accumulates in F32. Weights are converted exactly (BF16 and FP8 E4M3 are exactly representable in
  * F32; FP8 blocks are multiplied by their F32 scale); a backend may round activations to a narrower type only if
  * its {@link BackendInfo#contract()} says so. NaN and Inf propagate as in IEEE arithmetic (an op never hides a
- * NaN: {@link #argmax} of a row containing NaN returns the index of the first NaN).
+ * NaN: {@link #argmax} of a row containing NaN returns the index of the first NaN). A sum of {@code n} terms may
+ * differ from the exact sum by at most {@code n · 2⁻²⁴ · Σ|terms|} (recursive F32 summation's bound), in any
+ * summation order; the conformance kit ({@code kernels-tck}) holds every backend to these bounds against the
+ * reference backend, which sums in double. For equal inputs a backend returns bit-equal results, whatever its
+ * JIT or warm-up state (so sums are taken in a fixed order: the Vector API's {@code reduceLanes(ADD)} is not).
+ *
+ * <h2>Index buffers</h2>
+ * I32 buffers of ids ({@link #embed}, {@link #gatherRows}, {@link #argmax}, {@link #sample}) are
+ * {@code [≥n, ≥1]}; only their first column is read or written. An id outside its range is an
+ * {@link IllegalArgumentException} naming the op and the row.
  *
  * <h2>Batch invariance</h2>
  * Each row's result depends only on that row's inputs (and, for attention, its sequence's KV), never on the
@@ -46,7 +57,8 @@ import io.tessera.api.Tensor;
  *
  * <h2>Threads</h2>
  * A backend may be used by several threads at once, as long as no two of them issue ops that write the same
- * buffer concurrently. Ops issued by one thread run in the order issued.
+ * buffer concurrently. Ops issued by one thread run in the order issued; a backend may serialize ops of
+ * different threads (the CPU backend does: its thread pool serves one op at a time).
  */
 public interface KernelBackend {
 
@@ -70,17 +82,19 @@ public interface KernelBackend {
     Buffer allocate(DType dtype, int rows, int cols);
 
     /**
-     * Makes a weight of a checkpoint tensor: 1-D (norm weights, biases, sinks) or 2-D {@code [out, in]}, of dtype
-     * F32, BF16, F16 or F8_E4M3 (with its block scales). The tensor's memory must stay mapped while the weight
-     * lives.
+     * Makes a weight of a checkpoint tensor: 1-D (norm weights, biases, sinks; one row) or 2-D {@code [out, in]},
+     * of dtype F32, BF16, F16 or F8_E4M3 (with F32 block scales {@code [ceil(out/128), ceil(in/128)]}). The
+     * tensor's memory must stay mapped, and readable from any thread, while the weight lives. A backend that can
+     * read a dtype in place copies nothing.
      *
-     * @throws IllegalArgumentException for an unsupported dtype or rank, naming the tensor
+     * @throws IllegalArgumentException naming the tensor, for an unsupported dtype or rank, a byte size that does
+     *                                  not match the shape, or missing or mis-shaped FP8 scales ({@link WeightData#of})
      */
     Weight weight(Tensor tensor);
 
     /**
      * Allocates KV storage for one layer: {@code slots} positions of {@code kvHeads × keyDim} keys and
-     * {@code kvHeads × valueDim} values. The layout is the backend's.
+     * {@code kvHeads × valueDim} values, zero-filled. The layout is the backend's.
      */
     KvCache allocateKv(int slots, int kvHeads, int keyDim, int valueDim);
 
@@ -153,7 +167,9 @@ public interface KernelBackend {
     /**
      * NeoX (rotate-half) RoPE in place on {@code x} of shape {@code [R, heads × headDim]}: within each head, the
      * pairs {@code (d, d + rotaryDim/2)} for {@code d < rotaryDim/2} rotate by {@code pos · theta^(−2d/rotaryDim)};
-     * dims from {@code rotaryDim} on pass through. Positions come from {@code rows}.
+     * dims from {@code rotaryDim} on pass through. Positions come from {@code rows}. The angle is formed in double
+     * (in F32, {@code pos · freq} loses whole radians at long positions); {@code rotaryDim} is even and at most
+     * {@code headDim}.
      */
     void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta);
 
@@ -163,12 +179,15 @@ public interface KernelBackend {
      * at positions {@code [max(0, position − window + 1), position]} ({@code window = 0}: from 0):
      * {@code a_j = q·k_j · scale}, softmax over those keys plus, when {@code sinks} is given, one extra column of
      * value {@code sinks[h]} (unscaled) that is dropped after normalisation; output the weighted sum of values.
-     * Query head {@code h} reads kv head {@code h / (heads / kvHeads)}.
+     * Query head {@code h} reads kv head {@code h / (heads / kvHeads)}. A row whose slots
+     * {@code [kvBase, kvBase + kvCapacity)} leave the cache, or which attends more keys than its
+     * {@code kvCapacity} holds, is an {@link IllegalArgumentException} (for a ring, the rows of a sequence in one
+     * step need {@code window − 1 + rows} slots: every key of the step is stored before any row attends).
      *
      * @param q     {@code [R, heads × keyDim]}, RoPE applied
      * @param k     {@code [R, kvHeads × keyDim]}, RoPE applied
      * @param v     {@code [R, kvHeads × valueDim]}, not yet scaled
-     * @param sinks per-head sink logits {@code [heads]}, or null
+     * @param sinks per-head sink logits, {@code heads} values, or null
      * @param out   {@code [R, heads × valueDim]}
      */
     void attention(Rows rows, Buffer q, Buffer k, Buffer v, KvCache cache, AttentionParams params, Weight sinks,
@@ -176,11 +195,13 @@ public interface KernelBackend {
 
     /**
      * MoE routing in F32 for the first {@code n} rows of router logits {@code [R, experts]}: {@code s = σ(logits)};
-     * selection by the top-{@code k} of {@code s + bias} (bias may be null; ties go to the lower index);
+     * selection by the top-{@code k} of {@code s + bias} (bias may be null; ties go to the lower index; a NaN
+     * score ranks above every number, so a NaN is never hidden);
      * {@code weights = s_sel / (Σ s_sel + 1e-20)} when {@code normalize}, else {@code s_sel}; then
      * {@code × scaling}. Writes I32 {@code ids [R, k]} (in descending order of the selection score) and F32
      * {@code weights [R, k]}. With {@code replay}, {@code ids} is read, not written, and only the weights are
-     * computed (routing replay).
+     * computed (routing replay); a replayed id outside {@code [0, experts)} is an
+     * {@link IllegalArgumentException}.
      */
     void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
                Buffer ids, Buffer weights);
@@ -188,7 +209,8 @@ public interface KernelBackend {
     /**
      * Routed experts for the first {@code n} rows: {@code out[r] = Σ_j weights[r][j] ·
      * down_e(silu(gate_e · x[r]) ⊙ up_e · x[r])} with {@code e = ids[r][j]}. Rows are grouped by expert so each
-     * expert's weights are read once per call.
+     * expert's weights are read once per call. {@code out} is overwritten; an id outside the experts is an
+     * {@link IllegalArgumentException}.
      */
     void experts(Buffer x, ExpertWeights experts, Buffer ids, Buffer weights, int n, Buffer out);
 
@@ -196,10 +218,12 @@ public interface KernelBackend {
     void argmax(Buffer logits, int n, Buffer ids);
 
     /**
-     * Samples one id per row from {@code softmax(logits[r] / temperature[r])} restricted to the {@code topK[r]}
-     * most likely ids ({@code 0}: all) and then to the smallest prefix of probability ≥ {@code topP[r]}, using the
-     * caller's uniform number {@code u[r]} in [0, 1) (the host owns the random stream, so every backend draws the
-     * same token). {@code temperature[r] = 0} means argmax.
+     * Samples one id per row from {@code p = softmax(logits[r] / temperature[r])}, using the caller's uniform
+     * number {@code u[r]} in [0, 1) (the host owns the random stream, so every backend draws the same token):
+     * order the ids by descending {@code p} (ties: lower id first); keep the first {@code topK[r]} ({@code 0}:
+     * all); of those keep the shortest prefix (at least one id) whose mass reaches {@code topP[r]} × the kept
+     * mass; return the first id of that prefix whose cumulative mass exceeds {@code u[r]} × the prefix mass.
+     * {@code temperature[r] = 0}, or a row containing NaN, gives {@link #argmax}'s id.
      */
     void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u, Buffer ids);
 }

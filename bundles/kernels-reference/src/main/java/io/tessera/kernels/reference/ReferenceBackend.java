@@ -590,9 +590,9 @@ public class ReferenceBackend implements KernelBackend {
                     throw new IllegalArgumentException("experts: id " + e + " in row " + r + " outside [0, "
                             + experts.count() + ")");
                 }
-                W gate = weight(experts.gate().get(e), "gate");
-                W up = weight(experts.up().get(e), "up");
-                W down = weight(experts.down().get(e), "down");
+                W gate = expert(experts.gate().get(e), "gate", e, hidden, false);
+                W up = expert(experts.up().get(e), "up", e, hidden, false);
+                W down = expert(experts.down().get(e), "down", e, hidden, true);
                 float[] act = new float[gate.rows()];
                 for (int i = 0; i < gate.rows(); i++) {
                     double g = 0;
@@ -615,6 +615,16 @@ public class ReferenceBackend implements KernelBackend {
                 o[r * hidden + c] = (float) acc[c];
             }
         }
+    }
+
+    /** An expert matrix: gate and up are {@code [inter, hidden]}, down {@code [hidden, inter]}. */
+    private W expert(Weight w, String kind, int e, int hidden, boolean down) {
+        W x = weight(w, kind + "[" + e + "]");
+        if ((down ? x.rows() : x.cols()) != hidden) {
+            throw new IllegalArgumentException("experts: " + kind + "[" + e + "] " + x.name() + " is [" + x.rows()
+                    + ", " + x.cols() + "], which does not fit hidden size " + hidden);
+        }
+        return x;
     }
 
     @Override

@@ -423,6 +423,35 @@ public abstract class KernelBackendTck {
     }
 
     @Test
+    void attentionPropagatesNan() {
+        // a NaN in the query of (row 0, head 0) poisons that head only; a NaN key poisons every head of its group
+        // that attends it (row 1 and later rows of the sequence), never the other group
+        AttentionParams p = new AttentionParams(4, 2, 8, 6, 0, 0.35f, 1f);
+        Random rnd = new Random(13);
+        int n = 3;
+        float[] q = gaussian(rnd, n * 4 * 8, 1);
+        float[] k = gaussian(rnd, n * 2 * 8, 1);
+        float[] v = gaussian(rnd, n * 2 * 6, 1);
+        q[3] = Float.NaN;
+        k[(1 * 2 + 1) * 8 + 2] = Float.NaN; // row 1, kv head 1
+        float[][] r = both(b -> {
+            Buffer out = b.allocate(DType.F32, n, 4 * 6);
+            try (KvCache kv = b.allocateKv(4, 2, 8, 6);
+                 Rows rows = b.rows(new int[] {0, 1, 2}, new int[3], new int[] {4, 4, 4})) {
+                b.attention(rows, upload(b, n, 32, q), upload(b, n, 16, k), upload(b, n, 12, v), kv, p, null, out);
+            }
+            return download(b, out, n * 24);
+        });
+        for (int row = 0; row < n; row++) {
+            for (int h = 0; h < 4; h++) {
+                boolean nan = (row == 0 && h == 0) || (row >= 1 && h >= 2);
+                assertEquals(nan, Float.isNaN(r[0][row * 24 + h * 6]), "row " + row + " head " + h);
+            }
+        }
+        assertClose("attention NaN", r[1], r[0], uniform(n * 24, attentionTolerance(p, 3, 4.5)));
+    }
+
+    @Test
     void kvMovesBetweenBackends() {
         KernelBackend b = backend();
         Random rnd = new Random(6);
