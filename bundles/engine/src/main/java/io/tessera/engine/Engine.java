@@ -15,10 +15,11 @@ import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.SamplingParams;
+import io.tessera.api.tokenizer.TokenizerFactory;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,9 @@ public class Engine implements ModelRegistry, Generator {
     private volatile FeedForwardFactory feedForward;
     private volatile DraftHead draftHead;
     private volatile CheckpointLoader loader;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile TokenizerFactory tokenizers;
     private volatile EngineSettings settings;
 
     @Activate
@@ -176,7 +180,8 @@ public class Engine implements ModelRegistry, Generator {
         }
         report.accept("opening " + directory);
         Checkpoint checkpoint = checkpoints.open(directory);
-        LoadedModel model = new LoadedModel(modelName, checkpoint, backend, settings);
+        LoadedModel model = new LoadedModel(modelName, checkpoint, backend, settings, tokenizerSize(directory,
+                checkpoint.config().vocabSize(), report));
         if (models.putIfAbsent(modelName, model) != null) {
             checkpoint.close();
             throw new IllegalArgumentException("a model named '" + modelName + "' is already loaded");
@@ -184,6 +189,25 @@ public class Engine implements ModelRegistry, Generator {
         model.refresh(components(backend), report);
         model.scheduler().start();
         return model.info();
+    }
+
+    /**
+     * Ids a model may produce: the tokenizer's size when its tokenizer loads (embedding rows past it are padding,
+     * spec §5), else every embedding row.
+     */
+    private int tokenizerSize(Path directory, int rows, Consumer<String> report) {
+        TokenizerFactory factory = tokenizers;
+        if (factory == null) {
+            report.accept("no tokenizer service: every one of the " + rows + " vocabulary rows may be sampled");
+            return rows;
+        }
+        try {
+            return Math.min(rows, factory.load(directory).vocabSize());
+        } catch (IOException | RuntimeException e) {
+            report.accept("no tokenizer (" + e.getMessage() + "): every one of the " + rows
+                    + " vocabulary rows may be sampled");
+            return rows;
+        }
     }
 
     @Override
@@ -221,9 +245,7 @@ public class Engine implements ModelRegistry, Generator {
             throw new IllegalArgumentException("draft_tokens: 0 to 3, got " + request.draftTokens());
         }
         int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
-        Set<Integer> stop = new HashSet<>(request.stopTokens());
-        stop.addAll(model.config().eosTokenIds());
-        return enqueue(model, new Sequence(request, stop, listener, null, drafts));
+        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts));
     }
 
     @Override

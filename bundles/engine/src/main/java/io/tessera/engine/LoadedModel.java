@@ -22,6 +22,7 @@ final class LoadedModel {
     private final Checkpoint checkpoint;
     private final String requestedBackend;
     private final EngineSettings settings;
+    private final int vocab;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition assembled = lock.newCondition();
     private final Scheduler scheduler;
@@ -31,8 +32,9 @@ final class LoadedModel {
     private int kvEpoch;
     private List<String> waitingFor = List.of("assembly");
 
-    LoadedModel(String name, Checkpoint checkpoint, String requestedBackend, EngineSettings settings) {
+    LoadedModel(String name, Checkpoint checkpoint, String requestedBackend, EngineSettings settings, int vocab) {
         this.name = name;
+        this.vocab = vocab;
         this.checkpoint = checkpoint;
         this.requestedBackend = requestedBackend;
         this.settings = settings;
@@ -51,6 +53,11 @@ final class LoadedModel {
 
     String requestedBackend() {
         return requestedBackend;
+    }
+
+    /** Ids that may be sampled: {@code [0, vocab)}. */
+    int vocab() {
+        return vocab;
     }
 
     Scheduler scheduler() {

@@ -188,11 +188,11 @@ final class MiMoV2Flash implements AutoCloseable {
     }
 
     /**
-     * Draws one token for each of the first {@code n} logits rows of the last {@link #forward} (temperature 0:
-     * argmax) with the host's uniform numbers, and waits for the ids.
+     * Draws one token below {@code vocab} for each of the first {@code n} logits rows of the last
+     * {@link #forward} (temperature 0: argmax) with the host's uniform numbers, and waits for the ids.
      */
-    void sample(int n, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
-        backend.sample(logits, n, temperature, topK, topP, uniform, sampled);
+    void sample(int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
+        backend.sample(logits, n, vocab, temperature, topK, topP, uniform, sampled);
         backend.read(sampled, 0, out, 0, n);
     }
 

@@ -260,7 +260,7 @@ final class Scheduler implements Runnable {
         if (!any) {
             return;
         }
-        net.sample(m, temperature, topK, topP, uniform, sampled);
+        net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation == null && s.draftCount == 0 && s.slot >= 0) {
@@ -288,14 +288,14 @@ final class Scheduler implements Runnable {
             for (int j = 0; j <= s.draftCount && next < 0; j++) {
                 net.readLogits(i + j, row);
                 if (j == s.draftCount) {                                    // all drafts accepted: bonus token
-                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
-                    next = Sampling.draw(target, target.length, uniform(s));
+                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
+                    next = Sampling.draw(target, model.vocab(), uniform(s));
                 } else if (p.temperature() == 0) {
-                    int argmax = Sampling.argmax(row, row.length);
+                    int argmax = Sampling.argmax(row, model.vocab());
                     next = argmax == s.drafts[j] ? -1 : argmax;
                 } else {
-                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), target);
-                    next = Sampling.speculate(target, s.draftProbs[j], target.length, s.drafts[j], uniform(s),
+                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
+                    next = Sampling.speculate(target, s.draftProbs[j], model.vocab(), s.drafts[j], uniform(s),
                             uniform(s));
                 }
                 if (next < 0) {
@@ -401,13 +401,13 @@ final class Scheduler implements Runnable {
                 net.readLogits(i, row);
                 SamplingParams p = s.request.sampling();
                 if (p.temperature() == 0) {
-                    s.drafts[k] = Sampling.argmax(row, row.length);
+                    s.drafts[k] = Sampling.argmax(row, model.vocab());
                 } else {
                     if (s.draftProbs == null) {
                         s.draftProbs = new float[s.draftLimit][row.length];
                     }
-                    sampling.distribution(row, row.length, p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
-                    s.drafts[k] = Sampling.draw(s.draftProbs[k], row.length, uniform(s));
+                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
+                    s.drafts[k] = Sampling.draw(s.draftProbs[k], model.vocab(), uniform(s));
                 }
                 s.draftCount = k + 1;
             }

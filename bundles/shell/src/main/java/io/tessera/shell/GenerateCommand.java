@@ -90,7 +90,7 @@ public class GenerateCommand {
                 }
                 for (int id : next) {
                     generated.add(id);
-                    if (decoder != null) {
+                    if (decoder != null && !stop.contains(id)) {
                         out.print(decoder.next(id));
                     }
                 }

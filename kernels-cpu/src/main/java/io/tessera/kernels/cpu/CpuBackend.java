@@ -702,25 +702,29 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public synchronized void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u,
-                                    Buffer ids) {
+    public synchronized void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP,
+                                    float[] u, Buffer ids) {
         Buf l = f32(logits, "logits", n, -1);
         Buf out = i32(ids, "ids", n, -1);
-        int v = l.cols;
+        int cols = l.cols;
+        int v = vocab;
+        if (v <= 0 || v > cols) {
+            throw new IllegalArgumentException("sample: vocab " + v + " outside [1, " + cols + "]");
+        }
         if (order.length < v) {
             order = new long[v];
         }
         float[] p = work(v);
         for (int r = 0; r < n; r++) {
-            int best = argmax(l.f, r * v, v);
-            float max = l.f[r * v + best];
+            int best = argmax(l.f, r * cols, v);
+            float max = l.f[r * cols + best];
             if (temperature[r] == 0 || Float.isNaN(max)) {
                 out.i[r * out.cols] = best;
                 continue;
             }
             // probabilities up to the common factor; sort keys: descending p, then ascending id
             for (int i = 0; i < v; i++) {
-                p[i] = (float) Math.exp((l.f[r * v + i] - max) / temperature[r]);
+                p[i] = (float) Math.exp((l.f[r * cols + i] - max) / temperature[r]);
                 order[i] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(p[i])) << 32) | i;
             }
             Arrays.sort(order, 0, v);

@@ -223,7 +223,9 @@ public interface KernelBackend {
      * order the ids by descending {@code p} (ties: lower id first); keep the first {@code topK[r]} ({@code 0}:
      * all); of those keep the shortest prefix (at least one id) whose mass reaches {@code topP[r]} × the kept
      * mass; return the first id of that prefix whose cumulative mass exceeds {@code u[r]} × the prefix mass.
-     * {@code temperature[r] = 0}, or a row containing NaN, gives {@link #argmax}'s id.
+     * {@code temperature[r] = 0}, or a row containing NaN, gives {@link #argmax}'s id. Only ids below
+     * {@code vocab} take part (the rows of a padded embedding past the tokenizer's size never win).
      */
-    void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u, Buffer ids);
+    void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] u,
+                Buffer ids);
 }

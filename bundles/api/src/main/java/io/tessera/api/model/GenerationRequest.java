@@ -9,7 +9,7 @@ import java.util.Set;
  * @param prompt         prompt token ids (non-empty)
  * @param maxTokens      most new tokens
  * @param sampling       temperature, top-k, top-p, seed
- * @param stopTokens     ids that end the generation (the model's stop tokens are added)
+ * @param stopTokens     ids that end the generation (none are added: pass the tokenizer's stop tokens)
  * @param draftTokens    speculative draft tokens per step, 0–3 (−1: the model's default)
  * @param recordRouting  return the routing record of the generated tokens
  * @param replayRouting  routing record to replay (R3), or null

@@ -648,21 +648,26 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
-    public void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u, Buffer ids) {
-        int v = buf(logits, "logits").cols;
-        float[] l = f32(logits, "logits", n, v);
+    public void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] u,
+                       Buffer ids) {
+        int cols = buf(logits, "logits").cols;
+        float[] l = f32(logits, "logits", n, cols);
+        int v = vocab;
+        if (v <= 0 || v > cols) {
+            throw new IllegalArgumentException("sample: vocab " + v + " outside [1, " + cols + "]");
+        }
         int[] out = i32(ids, "ids", n, -1);
         int stride = buf(ids, "ids").cols;
         for (int r = 0; r < n; r++) {
-            int best = argmax(l, r * v, v);
-            if (temperature[r] == 0 || Float.isNaN(l[r * v + best])) {
+            int best = argmax(l, r * cols, v);
+            if (temperature[r] == 0 || Float.isNaN(l[r * cols + best])) {
                 out[r * stride] = best;
                 continue;
             }
-            double max = l[r * v + best];
+            double max = l[r * cols + best];
             double[] p = new double[v];
             for (int i = 0; i < v; i++) {
-                p[i] = Math.exp((l[r * v + i] - max) / temperature[r]);
+                p[i] = Math.exp((l[r * cols + i] - max) / temperature[r]);
             }
             Integer[] order = new Integer[v];
             Arrays.setAll(order, i -> i);

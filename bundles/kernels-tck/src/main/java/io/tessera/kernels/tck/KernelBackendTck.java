@@ -605,7 +605,7 @@ public abstract class KernelBackendTck {
         int[][] ids = new int[2][];
         for (KernelBackend b : new KernelBackend[] {backend(), oracle}) {
             Buffer out = b.allocate(DType.I32, n, 1);
-            b.sample(upload(b, n, v, l), n, temperature, topK, topP, u, out);
+            b.sample(upload(b, n, v, l), n, v, temperature, topK, topP, u, out);
             ids[b == oracle ? 1 : 0] = downloadIds(b, out, n);
         }
         assertArrayEquals(ids[1], ids[0]);
@@ -614,6 +614,23 @@ public abstract class KernelBackendTck {
             best = l[i] > l[best] ? i : best;
         }
         assertEquals(best, ids[0][0], "temperature 0 is argmax");
+    }
+
+    @Test
+    void sampleNeverPicksIdsPastTheVocabulary() {
+        int v = 50;
+        float[] l = new float[2 * v];
+        l[v - 1] = 100;                 // padding rows past the tokenizer's size would win every draw
+        l[v + v - 1] = 100;
+        l[7] = 1;
+        l[v + 3] = 2;
+        KernelBackend b = backend();
+        Buffer out = b.allocate(DType.I32, 2, 1);
+        b.sample(upload(b, 2, v, l), 2, v - 1, new float[] {0, 1}, new int[] {0, 0}, new float[] {1, 1},
+                new float[] {0.999f, 0.999f}, out);
+        int[] ids = downloadIds(b, out, 2);
+        assertEquals(7, ids[0], "greedy among the first vocab ids");
+        assertTrue(ids[1] < v - 1, "sampled id " + ids[1] + " is past the vocabulary");
     }
 
     // ---- contract -----------------------------------------------------------------------------------------
