@@ -559,6 +559,25 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
         run(() -> driver.destroyGraph(graph, exec));
     }
 
+    // ---- for benchmarks and tests in this package ---------------------------------------------------------------
+
+    long pointer(Buffer b) {
+        return buffer(b, "buffer", b.dtype(), 0, -1).ptr;
+    }
+
+    long[] pointers(Weight w) {
+        CudaWeight c = weight(w, "weight");
+        return new long[] {c.ptr, c.scales};
+    }
+
+    MemorySegment stream() {
+        return stream;
+    }
+
+    CudaKernels kernels() {
+        return kernels;
+    }
+
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     @FunctionalInterface

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * (Gogo: {@code cuda:status}) says why in one line.
  *
  * <p>Configuration (PID {@code io.tessera.kernels.cuda.CudaDriverProbe}): {@code cache.folder}, the compiled-kernel
- * cache (default the system property {@code tessera.cuda.cache}, else {@code ${user.home}/.cache/tessera/cuda}).
+ * cache (default the system property {@code tessera.cuda.cache}, else {@code ${user.home}/.cache/tessera/cuda});
+ * {@code prebuilt.folder} (or {@code tessera.cuda.prebuilt}), the build's sm_90a CUBINs for Hopper machines without
+ * NVRTC ({@code kernels-cuda/target/cubin}).
  */
 @Component(service = CudaDriverProbe.class, immediate = true,
         property = {"osgi.command.scope=cuda", "osgi.command.function=status"})
@@ -37,7 +39,7 @@ public class CudaDriverProbe {
     @Activate
     public CudaDriverProbe(BundleContext context, Map<String, Object> config) {
         CudaProbe.Outcome outcome = CudaProbe.probe(CudaLibraries.ofSystem(), CudaProbe.SYSTEM_LOADER, Arena.global(),
-                cacheFolder(config));
+                cacheFolder(config), prebuiltFolder(config));
         status = outcome.message();
         backend = outcome.backend();
         LOG.info("CUDA backend: {}", status);
@@ -57,6 +59,12 @@ public class CudaDriverProbe {
             folder = System.getProperty("tessera.cuda.cache");
         }
         return folder == null ? KernelCache.defaultFolder() : Path.of(folder.toString());
+    }
+
+    /** {@code prebuilt.folder} or the system property {@code tessera.cuda.prebuilt}: sm_90a CUBINs, or null. */
+    static Path prebuiltFolder(Map<String, Object> config) {
+        Object folder = config.getOrDefault("prebuilt.folder", System.getProperty("tessera.cuda.prebuilt"));
+        return folder == null ? null : Path.of(folder.toString());
     }
 
     @Deactivate

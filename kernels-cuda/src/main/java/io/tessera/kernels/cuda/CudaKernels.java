@@ -43,8 +43,25 @@ final class CudaKernels implements AutoCloseable {
     private final MemorySegment pointers = arena.allocate(CudaLayouts.KERNEL_ARG_POINTERS);
     private final Launch launch = new Launch();
 
-    /** Compiles (or loads from the cache) and loads every kernel for {@code arch}; the context must be current. */
-    CudaKernels(CudaDriver driver, KernelCache cache, String arch) throws Throwable {
+    /** Where a source's device image comes from: NVRTC through the {@link KernelCache}, or prebuilt CUBINs. */
+    @FunctionalInterface
+    interface Images {
+        byte[] image(String name, String source, Map<String, String> headers) throws Throwable;
+    }
+
+    /** Images compiled by NVRTC for {@code arch}, through the on-disk cache. */
+    static Images compiled(KernelCache cache, String arch) {
+        return (name, source, headers) -> cache.get(name, source, headers, arch);
+    }
+
+    /** The CUBINs the build's nvcc check wrote ({@code <source>.cubin}, sm_90a), for machines without NVRTC. */
+    static Images prebuilt(java.nio.file.Path folder) {
+        return (name, source, headers) -> java.nio.file.Files.readAllBytes(
+                folder.resolve(name.replaceFirst("\\.cu$", ".cubin")));
+    }
+
+    /** Builds (or loads) and loads every kernel; the context must be current. */
+    CudaKernels(CudaDriver driver, Images images) throws Throwable {
         this.driver = driver;
         for (int i = 0; i < CudaLayouts.MAX_KERNEL_ARGS; i++) {
             pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(8L * i, 8));
@@ -55,7 +72,7 @@ final class CudaKernels implements AutoCloseable {
         }
         try (Arena a = Arena.ofConfined()) {
             for (Map.Entry<String, List<String>> s : SOURCES.entrySet()) {
-                byte[] image = cache.get(s.getKey(), source(s.getKey()), headers, arch);
+                byte[] image = images.image(s.getKey(), source(s.getKey()), headers);
                 MemorySegment module = driver.loadModule(a.allocateFrom(ValueLayout.JAVA_BYTE, nulTerminated(image)));
                 modules.add(module);
                 for (String k : s.getValue()) {

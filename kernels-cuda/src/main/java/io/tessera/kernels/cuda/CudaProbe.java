@@ -3,6 +3,7 @@ package io.tessera.kernels.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -58,6 +59,14 @@ final class CudaProbe {
      * backend.
      */
     static Outcome probe(CudaLibraries libraries, Loader loader, Arena arena, Path cacheFolder) {
+        return probe(libraries, loader, arena, cacheFolder, null);
+    }
+
+    /**
+     * As {@link #probe(CudaLibraries, Loader, Arena, Path)}; without NVRTC, an sm_90 device may load the build's
+     * prebuilt sm_90a CUBINs from {@code prebuilt} (null: none).
+     */
+    static Outcome probe(CudaLibraries libraries, Loader loader, Arena arena, Path cacheFolder, Path prebuilt) {
         CudaLibraries.Location driverAt = libraries.find(CudaLibraries.DRIVER);
         SymbolLookup driverLib = load(loader, driverAt, arena);
         if (driverLib == null) {
@@ -79,47 +88,55 @@ final class CudaProbe {
             }
             CudaLibraries.Location nvrtcAt = libraries.find(CudaLibraries.NVRTC);
             SymbolLookup nvrtcLib = load(loader, nvrtcAt, arena);
-            if (nvrtcLib == null) {
-                return fail(Reason.LIBRARY_MISSING, "NVRTC (" + String.join(", ", CudaLibraries.NVRTC) + ") not found;"
-                        + " install the CUDA toolkit or the nvidia-cuda-nvrtc wheel, or set CUDA_HOME / TESSERA_CUDA_PATH");
-            }
-            Nvrtc nvrtc = new Nvrtc(nvrtcLib);
             CudaLibraries.Location cublasAt = libraries.find(CudaLibraries.CUBLAS_LT);
             SymbolLookup cublasLib = load(loader, cublasAt, arena);
-            String cublas = cublasLib == null ? "cuBLASLt not found" : cublasInfo(new CublasLt(cublasLib));
+            String cublas = cublasLib == null ? "cuBLASLt not found" : cublasInfo(new CublasLt(cublasLib))
+                    + " at " + cublasAt;
 
             int device = driver.device(0);
             int major = driver.attribute(CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
             int minor = driver.attribute(CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
-            String arch = arch(major, minor, nvrtc.supportedArchs());
-            if (arch == null) {
-                return fail(Reason.KERNELS_FAILED, "NVRTC " + nvrtc.version() + " cannot target compute capability "
-                        + major + "." + minor + " (supports " + Arrays.toString(nvrtc.supportedArchs()) + ")");
-            }
             String description = String.format(Locale.ROOT, "%s (sm_%d%d, %d SMs, %.1f GiB), driver %s",
                     driver.name(device), major, minor,
                     driver.attribute(CudaDriver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
                     driver.totalMemory(device) / (double) (1L << 30), version(driver.driverVersion()));
-            String libs = "NVRTC " + nvrtc.version() + " at " + nvrtcAt + ", " + cublas
-                    + (cublasLib == null ? "" : " at " + cublasAt) + ", " + devices + " device(s)";
-            return open(driver, device, nvrtc, arch, cacheFolder, description, libs);
+            String kernels;
+            CudaKernels.Images images;
+            if (nvrtcLib != null) {
+                Nvrtc nvrtc = new Nvrtc(nvrtcLib);
+                String arch = arch(major, minor, nvrtc.supportedArchs());
+                if (arch == null) {
+                    return fail(Reason.KERNELS_FAILED, "NVRTC " + nvrtc.version() + " cannot target compute capability "
+                            + major + "." + minor + " (supports " + Arrays.toString(nvrtc.supportedArchs()) + ")");
+                }
+                images = CudaKernels.compiled(new KernelCache(cacheFolder, nvrtc.version(), nvrtc::compile), arch);
+                kernels = arch + " by NVRTC " + nvrtc.version() + " at " + nvrtcAt;
+            } else if (prebuilt != null && major == 9 && minor == 0 && Files.isDirectory(prebuilt)) {
+                images = CudaKernels.prebuilt(prebuilt);
+                kernels = "prebuilt sm_90a CUBINs from " + prebuilt + " (NVRTC not found)";
+            } else {
+                return fail(Reason.LIBRARY_MISSING, "NVRTC (" + String.join(", ", CudaLibraries.NVRTC) + ") not found;"
+                        + " install the CUDA toolkit or the nvidia-cuda-nvrtc wheel, or set CUDA_HOME / TESSERA_CUDA_PATH");
+            }
+            String libs = "kernels " + kernels + ", " + cublas + ", " + devices + " device(s)";
+            return open(driver, device, images, description, libs);
         } catch (Throwable t) {
             return fail(Reason.DRIVER_FAILED, t.toString());
         }
     }
 
-    private static Outcome open(CudaDriver driver, int device, Nvrtc nvrtc, String arch, Path cacheFolder,
-                                String description, String libs) throws Throwable {
+    private static Outcome open(CudaDriver driver, int device, CudaKernels.Images images, String description,
+                                String libs) throws Throwable {
         MemorySegment context = driver.retainPrimaryContext(device);
         driver.setCurrent(context);
         MemorySegment stream = driver.createStream();
         CudaKernels kernels;
         try {
-            kernels = new CudaKernels(driver, new KernelCache(cacheFolder, nvrtc.version(), nvrtc::compile), arch);
+            kernels = new CudaKernels(driver, images);
         } catch (Throwable t) {
             driver.destroyStream(stream);
             driver.releasePrimaryContext(device);
-            return fail(Reason.KERNELS_FAILED, arch + ": " + firstLines(t.getMessage(), 6));
+            return fail(Reason.KERNELS_FAILED, firstLines(t.getMessage(), 6));
         }
         CudaBackend backend = new CudaBackend(driver, device, context, stream, kernels, description);
         String failure = CudaSelfTest.run(backend);
@@ -127,7 +144,7 @@ final class CudaProbe {
             backend.close();
             return fail(Reason.SELF_TEST_FAILED, failure);
         }
-        return new Outcome(Reason.AVAILABLE, description + "; kernels " + arch + "; " + libs, backend);
+        return new Outcome(Reason.AVAILABLE, description + "; " + libs, backend);
     }
 
     /**

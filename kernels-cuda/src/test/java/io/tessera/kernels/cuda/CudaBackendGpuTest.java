@@ -48,7 +48,7 @@ class CudaBackendGpuTest {
     private static CudaProbe.Outcome probe() {
         try {
             return CudaProbe.probe(CudaLibraries.ofSystem(), CudaProbe.SYSTEM_LOADER, Arena.global(),
-                    Files.createTempDirectory("tessera-cuda-cache"));
+                    Files.createTempDirectory("tessera-cuda-cache"), CudaDriverProbe.prebuiltFolder(java.util.Map.of()));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -68,4 +68,13 @@ class CudaProbeTest {
         assertTrue(CudaDriverProbe.cacheFolder(Map.of()).endsWith(Path.of(".cache", "tessera", "cuda"))
                 || System.getProperty("tessera.cuda.cache") != null);
     }
+
+    @Test
+    void prebuiltCubinsAreReadByTheirSourceName() throws Throwable {
+        java.nio.file.Files.write(root.resolve("rows.cubin"), new byte[] {0x7f, 'E', 'L', 'F'});
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new byte[] {0x7f, 'E', 'L', 'F'},
+                CudaKernels.prebuilt(root).image("rows.cu", "ignored", Map.of()));
+        assertEquals(root, CudaDriverProbe.prebuiltFolder(Map.of("prebuilt.folder", root.toString())));
+        assertEquals(System.getProperty("tessera.cuda.prebuilt") == null, CudaDriverProbe.prebuiltFolder(Map.of()) == null);
+    }
 }
