@@ -24,11 +24,12 @@ modules=$(for j in $jars "$node" kernels-cuda/target/test-classes; do
 [ -n "$modules" ] || { echo "make-jdk: jdeps found no modules" >&2; exit 1; }
 # the Vector API (added with --add-modules, so jdeps cannot see it) and Unsafe (sun.misc, for libraries that
 # probe for it); no extra locales or charsets: they would double the image
-modules="$modules,jdk.incubator.vector,jdk.unsupported"
+# java.desktop only for jline's ConsoleEngineImpl (java.awt.Desktop), which the Gogo shell never loads: dropping it
+# keeps the carried tree under 64 MiB
+modules=$(echo "$modules,jdk.incubator.vector,jdk.unsupported" | tr ',' '\n' | grep -vx java.desktop | paste -sd, -)
 echo "make-jdk: modules $modules"
 rm -rf .jdk
-"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --strip-native-debug-symbols=exclude-debuginfo-files \
-  --no-header-files --no-man-pages --compress=zip-9 \
+"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-9 \
   --output .jdk
 .jdk/bin/java --version | head -1
 echo "make-jdk: .jdk is $(du -sh .jdk | cut -f1)"

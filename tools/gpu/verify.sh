@@ -30,7 +30,7 @@ echo "== benchmark" && timeout 300 "$java" "${flags[@]}" -cp "$cp" io.tessera.ke
 # the node as ./tessera -c starts it (./tessera itself wants a full JDK with javac; .jdk has no compiler)
 echo "== node" && storage=$(mktemp -d) && timeout 120 "$java" "${flags[@]}" -Dtessera.home="$root" \
   -Dfelix.fileinstall.dir="$root/distribution/conf" -Dorg.osgi.framework.storage="$storage" \
-  -Dtessera.command='cuda:status; lb' "-Dgosh.args=--nointeractive --noshutdown" -Dorg.jline.terminal.dumb=true \
+  -Dtessera.command='lb; cuda:status' "-Dgosh.args=--nointeractive --noshutdown" -Dorg.jline.terminal.dumb=true \
   -jar distribution/target/tessera.jar 2>&1 | tee "$out/node.txt"
 rm -rf "$storage"
 echo "verify: tests exit $tests; results in $out"
