@@ -1,4 +1,4 @@
-// Row-wise ops: embedding gather, RMSNorm, residual add, SiLU-mul, concat, gather rows, NeoX RoPE.
+// Row-wise ops: embedding gather, RMSNorm, residual add, SiLU-mul, concat, gather and scatter rows, NeoX RoPE.
 #include "tessera.cuh"
 
 // out[r] = table[ids[r]]; grid (n), any block size.
@@ -42,6 +42,12 @@ extern "C" __global__ void concat(const float* a, int ca, const float* b, int cb
 extern "C" __global__ void gather_rows(const float* src, const int* index, int cols, float* dst) {
     i64 i = blockIdx.x, s = index[i];
     for (int c = threadIdx.x; c < cols; c += blockDim.x) dst[i * cols + c] = src[s * cols + c];
+}
+
+// dst[index[i]] = src[i]; grid (n); index holds no duplicates.
+extern "C" __global__ void scatter_rows(const float* src, const int* index, int cols, float* dst) {
+    i64 i = blockIdx.x, d = index[i];
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) dst[d * cols + c] = src[i * cols + c];
 }
 
 // NeoX RoPE in place: pairs (d, d + rotary/2) of each head rotate by pos * theta^(-2d/rotary); grid (n, heads).

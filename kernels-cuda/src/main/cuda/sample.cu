@@ -77,13 +77,14 @@ __device__ Selection select_key(const float* lr, int cols, float max, float temp
 
 // One row per block. temperature 0 (or a NaN logit): argmax. Otherwise the CPU backend's rule: keep the top-k ids
 // (0: all) by descending p = exp((l - max) / T), then the shortest prefix whose sum reaches topP of their total,
-// and pick the first id whose running sum exceeds u * (prefix sum); sums in F64.
-extern "C" __global__ void sample(const float* logits, int cols, const float* temperature, const int* top_k,
-                                  const float* top_p, const float* u, int* ids) {
+// and pick the first id whose running sum exceeds u * (prefix sum); sums in F64. Only the first cols ids of each
+// row (of stride floats) take part.
+extern "C" __global__ void sample(const float* logits, int stride, int cols, const float* temperature,
+                                  const int* top_k, const float* top_p, const float* u, int* ids) {
     __shared__ float fs[32];
     __shared__ int is[32];
     int r = blockIdx.x;
-    const float* lr = logits + (i64) r * cols;
+    const float* lr = logits + (i64) r * stride;
     float bv = NEG_INF;
     int bi = 0x7fffffff;
     for (int i = threadIdx.x; i < cols; i += blockDim.x)

@@ -375,6 +375,14 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     }
 
     @Override
+    public synchronized void scatterRows(Buffer src, Buffer index, int n, Buffer dst) {
+        CudaBuffer s = buffer(src, "src", DType.F32, n, -1), i = buffer(index, "index", DType.I32, n, -1),
+                d = buffer(dst, "dst", DType.F32, 1, s.cols());
+        run(() -> kernels.launch("scatter_rows").grid(n, 1).block(BLOCK)
+                .ptr(s.ptr).ptr(i.ptr).i32(s.cols()).ptr(d.ptr).go(stream));
+    }
+
+    @Override
     public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
         CudaRows r = rows(rows);
         CudaBuffer xb = buffer(x, "x", DType.F32, r.count(), heads * headDim);
@@ -509,9 +517,12 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     }
 
     @Override
-    public synchronized void sample(Buffer logits, int n, float[] temperature, int[] topK, float[] topP, float[] u,
-                                    Buffer ids) {
+    public synchronized void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP,
+                                    float[] u, Buffer ids) {
         CudaBuffer l = buffer(logits, "logits", DType.F32, n, -1), i = buffer(ids, "ids", DType.I32, n, -1);
+        if (vocab <= 0 || vocab > l.cols()) {
+            throw new IllegalArgumentException("sample: vocab " + vocab + " outside [1, " + l.cols() + "]");
+        }
         if (i.cols() != 1 || temperature.length < n || topK.length < n || topP.length < n || u.length < n) {
             throw new IllegalArgumentException("sample: ids must be [n, 1] and every parameter array hold n = " + n);
         }
@@ -523,7 +534,7 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
             MemorySegment.copy(topP, 0, host, ValueLayout.JAVA_FLOAT, 8L * n, n);
             MemorySegment.copy(u, 0, host, ValueLayout.JAVA_FLOAT, 12L * n, n);
             driver.copyToDevice(params, host, 16L * n, stream);
-            kernels.launch("sample").grid(n, 1).block(1024).ptr(l.ptr).i32(l.cols()).ptr(params).ptr(params + 4L * n)
+            kernels.launch("sample").grid(n, 1).block(1024).ptr(l.ptr).i32(l.cols()).i32(vocab).ptr(params).ptr(params + 4L * n)
                     .ptr(params + 8L * n).ptr(params + 12L * n).ptr(i.ptr).go(stream);
         });
     }

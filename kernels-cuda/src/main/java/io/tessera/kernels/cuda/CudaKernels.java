@@ -25,7 +25,7 @@ final class CudaKernels implements AutoCloseable {
 
     private static Map<String, List<String>> sources() {
         Map<String, List<String>> m = new LinkedHashMap<>();
-        m.put("rows.cu", List.of("embed", "rms_norm", "add", "silu_mul", "concat", "gather_rows", "rope"));
+        m.put("rows.cu", List.of("embed", "rms_norm", "add", "silu_mul", "concat", "gather_rows", "scatter_rows", "rope"));
         m.put("attention.cu", List.of("kv_store", "attention"));
         m.put("gemv.cu", List.of("gemv_f32", "gemv_bf16", "gemv_f16", "gemv_f8", "quantize_fp8"));
         m.put("moe.cu", List.of("route", "expert_gate_up_f32", "expert_gate_up_bf16", "expert_gate_up_f16",

@@ -153,6 +153,13 @@ class CudaBackendGpuTest {
             System.arraycopy(a, 2 * cols, g, 0, cols);
             System.arraycopy(a, 0, g, cols, cols);
             assertArrayEquals(g, read(gathered, 2 * cols), "gatherRows");
+            try (Buffer scattered = b.allocate(DType.F32, 5, cols); Buffer to = uploadInts(new int[] {4, 1}, 2, 1)) {
+                b.scatterRows(gathered, to, 2, scattered);
+                float[] want = new float[5 * cols];
+                System.arraycopy(g, 0, want, 4 * cols, cols);
+                System.arraycopy(g, cols, want, cols, cols);
+                assertArrayEquals(want, read(scattered, 5 * cols), "scatterRows");
+            }
         }
         Tensor table = tensor("embed", DType.BF16, 11, 40);
         double[] tv = values(table);
@@ -478,7 +485,7 @@ class CudaBackendGpuTest {
                     u[r] = (float) rnd.nextDouble();
                     want[r] = sampleReference(l, r * v, v, t[r], topK[r], topP[r], u[r]);
                 }
-                b.sample(lb, n, t, topK, topP, u, ids);
+                b.sample(lb, n, v, t, topK, topP, u, ids);
                 assertArrayEquals(want, readInts(ids, n), "sample, trial " + trial + ", u " + Arrays.toString(u));
             }
         }

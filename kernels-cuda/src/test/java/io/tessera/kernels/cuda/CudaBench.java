@@ -163,7 +163,7 @@ public final class CudaBench {
                 java.util.Arrays.fill(p, 0.95f);
                 java.util.Arrays.fill(u, 0.5f);
                 line("sample top-p 0.95", "vocab " + vocab + " n=" + n,
-                        time(() -> b.sample(logits, n, t, topK, p, u, ids)), 4.0 * n * vocab);
+                        time(() -> b.sample(logits, n, vocab, t, topK, p, u, ids)), 4.0 * n * vocab);
             }
         }
     }
