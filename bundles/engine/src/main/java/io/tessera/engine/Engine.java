@@ -14,6 +14,7 @@ import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
 import io.tessera.api.tokenizer.TokenizerFactory;
 import java.io.IOException;
@@ -245,7 +246,9 @@ public class Engine implements ModelRegistry, Generator {
             throw new IllegalArgumentException("draft_tokens: 0 to 3, got " + request.draftTokens());
         }
         int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
-        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts));
+        checkReplay(model, request);
+        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts,
+                model.config().numHiddenLayers()));
     }
 
     @Override
@@ -267,7 +270,8 @@ public class Engine implements ModelRegistry, Generator {
         }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1);
+        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1,
+                model.config().numHiddenLayers());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);
         return generation.result().thenAccept(result -> {
@@ -303,6 +307,39 @@ public class Engine implements ModelRegistry, Generator {
         if ((long) prompt.length + maxTokens > model.contextLength()) {
             throw new IllegalArgumentException("prompt: " + prompt.length + " tokens + max_tokens " + maxTokens
                     + " exceed the context length " + model.contextLength());
+        }
+    }
+
+    /** A routing record to replay must name existing experts, k per MoE layer, for every layer. */
+    private static void checkReplay(LoadedModel model, GenerationRequest request) {
+        RoutingRecord record = request.replayRouting();
+        if (record == null) {
+            return;
+        }
+        var config = model.config();
+        if (record.startPosition() < 0) {
+            throw new IllegalArgumentException("replay_routing: start position " + record.startPosition() + " < 0");
+        }
+        for (int t = 0; t < record.experts().length; t++) {
+            int[][] layers = record.experts()[t];
+            if (layers == null || layers.length != config.numHiddenLayers()) {
+                throw new IllegalArgumentException("replay_routing: token " + t + " needs "
+                        + config.numHiddenLayers() + " layers");
+            }
+            for (var spec : config.layers()) {
+                int[] ids = layers[spec.index()];
+                int want = spec.moe() ? config.expertsPerToken() : 0;
+                if (ids == null || ids.length != want) {
+                    throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
+                            + " needs " + want + " expert ids");
+                }
+                for (int id : ids) {
+                    if (id < 0 || id >= config.routedExperts()) {
+                        throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
+                                + ": expert " + id + " outside [0, " + config.routedExperts() + ")");
+                    }
+                }
+            }
         }
     }
 

@@ -1,7 +1,6 @@
 package io.tessera.engine;
 
 import io.tessera.api.model.GenerationResult.Finish;
-import io.tessera.api.model.RoutingControl;
 import io.tessera.api.model.SamplingParams;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -43,6 +42,9 @@ final class Scheduler implements Runnable {
     private final float[] row;
     private final float[] target;
     private final Sampling sampling = new Sampling();
+    private final Sequence[] rowSequence;
+    private final StepRouting routing;
+    private long stepCount;
 
     Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
         this.model = model;
@@ -63,6 +65,8 @@ final class Scheduler implements Runnable {
         sampled = new int[maxRows];
         row = new float[vocab];
         target = new float[vocab];
+        rowSequence = new Sequence[maxRows];
+        routing = new StepRouting(model.config().expertsPerToken());
         thread = new Thread(this, "tessera-engine-" + model.name());
         thread.setDaemon(true);
     }
@@ -176,6 +180,7 @@ final class Scheduler implements Runnable {
         }
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
         MiMoV2Flash net = model.net();
+        boolean replaying = replayMode();
         int n = 0;
         int m = 0;
         List<Sequence> verifying = new ArrayList<>();
@@ -185,7 +190,18 @@ final class Scheduler implements Runnable {
             }
             int take = Math.min(s.pending(), maxRows - n);
             int drafts = s.pending() == 1 ? Math.min(s.draftCount, maxRows - n - 1) : 0;
+            int same = sameMode(s, take + drafts, replaying);
+            if (same == 0) {
+                continue;
+            }
+            if (same <= take) {
+                take = same;
+                drafts = 0;
+            } else {
+                drafts = same - take;
+            }
             for (int i = 0; i < take; i++) {
+                rowSequence[n] = s;
                 n = row(n, s.token(s.cached + i), s.cached + i, s);
                 if (s.evaluation != null && s.evaluationHead < 0) {
                     wanted[m] = n - 1;
@@ -193,6 +209,7 @@ final class Scheduler implements Runnable {
                 }
             }
             for (int j = 0; j < drafts; j++) {
+                rowSequence[n] = s;
                 n = row(n, s.drafts[j], s.length() + j, s);
             }
             s.cached += take;
@@ -212,7 +229,8 @@ final class Scheduler implements Runnable {
             }
         }
         long start = System.nanoTime();
-        net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), RoutingControl.NONE);
+        routing.reset(rowSequence, positions, n, replaying);
+        net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
         deliverEvaluations(net, m);
         sample(net, m);
         verify(net, m, verifying, System.nanoTime() - start);
@@ -224,6 +242,32 @@ final class Scheduler implements Runnable {
                 end(s, Finish.STOP);
             }
         }
+    }
+
+    /**
+     * Whether this step replays routing records: the router takes one mode per call, so a step's rows all replay
+     * or none do; when both kinds wait, steps alternate.
+     */
+    private boolean replayMode() {
+        boolean replay = false;
+        boolean normal = false;
+        for (Sequence s : running) {
+            if (s.pending() > 0) {
+                boolean r = s.replays(s.cached);
+                replay |= r;
+                normal |= !r;
+            }
+        }
+        return replay && (!normal || (stepCount++ & 1) == 0);
+    }
+
+    /** How many of the next {@code rows} rows of {@code s} are in the given replay mode, from the first. */
+    private static int sameMode(Sequence s, int rows, boolean replaying) {
+        int same = 0;
+        while (same < rows && s.replays(s.cached + same) == replaying) {
+            same++;
+        }
+        return same;
     }
 
     private int row(int r, int token, int position, Sequence s) {

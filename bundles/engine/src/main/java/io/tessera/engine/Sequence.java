@@ -5,6 +5,7 @@ import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.GenerationStats;
 import io.tessera.api.model.Generator;
+import io.tessera.api.model.RoutingRecord;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -44,8 +45,12 @@ final class Sequence {
     long draftNanos;
     long verifyNanos;
 
+    // routing record (R3): experts[position][layer], filled for MoE layers of positions the main model ran
+    private int[][][] routing = new int[0][][];
+    private final int layers;
+
     Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
-             Generator.LogitsConsumer evaluation, int draftLimit) {
+             Generator.LogitsConsumer evaluation, int draftLimit, int layers) {
         this.request = request;
         this.listener = listener;
         this.evaluation = evaluation;
@@ -55,11 +60,34 @@ final class Sequence {
         this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.max(16, request.maxTokens()));
         this.length = promptLength;
         this.draftLimit = draftLimit;
+        this.layers = layers;
         this.mtpDone = new int[draftLimit];
         Arrays.fill(mtpDone, -1);
         this.drafts = new int[draftLimit];
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
+    }
+
+    /** Whether position {@code p} replays the request's routing record. */
+    boolean replays(int p) {
+        RoutingRecord record = request.replayRouting();
+        return record != null && p >= record.startPosition() && p < record.startPosition() + record.experts().length;
+    }
+
+    /** The replayed experts of position {@code p} at {@code layer}. */
+    int[] replayed(int p, int layer) {
+        return request.replayRouting().experts()[p - request.replayRouting().startPosition()][layer];
+    }
+
+    /** Stores the experts position {@code p} chose at MoE {@code layer}. */
+    void record(int p, int layer, int[] ids, int from, int k) {
+        if (p >= routing.length) {
+            routing = Arrays.copyOf(routing, Math.max(p + 1, routing.length * 2));
+        }
+        if (routing[p] == null) {
+            routing[p] = new int[layers][];
+        }
+        routing[p][layer] = Arrays.copyOfRange(ids, from, from + k);
     }
 
     /** Whether an evaluation has delivered everything. */
@@ -103,6 +131,18 @@ final class Sequence {
         GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, steps,
                 accepted.clone(), proposed.clone(), draftNanos, verifyNanos);
         result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
-                stats, null));
+                stats, request.recordRouting() ? routingRecord() : null));
+    }
+
+    /** The experts of every position whose token the main model ran and kept; dense layers are empty. */
+    private RoutingRecord routingRecord() {
+        int[][][] experts = new int[Math.min(cached, routing.length)][][];
+        for (int p = 0; p < experts.length; p++) {
+            experts[p] = new int[layers][];
+            for (int l = 0; l < layers; l++) {
+                experts[p][l] = routing[p] == null || routing[p][l] == null ? new int[0] : routing[p][l];
+            }
+        }
+        return new RoutingRecord(0, experts);
     }
 }
