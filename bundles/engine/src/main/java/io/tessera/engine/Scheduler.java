@@ -415,7 +415,8 @@ final class Scheduler implements Runnable {
                     int index = i + k + 1;
                     n = row(n, index < known ? s.token(index) : s.drafts[index - known], i, s);
                 }
-                s.mtpDone[k] = Math.min(from + rows - 1, known - 2 - k);
+                // final only where the input token is known; with a short prompt that may be no position yet
+                s.mtpDone[k] = Math.max(-1, Math.min(from + rows - 1, known - 2 - k));
                 if (s.evaluation != null) {
                     for (int r = n - rows; r < n; r++) {
                         wanted[m] = r;

@@ -1,0 +1,82 @@
+package io.tessera.itest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tessera.api.model.Generation;
+import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.Generator;
+import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.SamplingParams;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.BundleContext;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+
+/**
+ * Greedy speculative decoding gives exactly the tokens of plain greedy decoding, for many prompts and lengths
+ * that cross the sliding window several times, with 1, 2 and 3 drafts, while several sequences share each step.
+ */
+public class SpeculativeDecodingTest {
+    private static final int PROMPTS = 10;
+    private static final int TOKENS = 64;
+
+    @InjectBundleContext
+    BundleContext context;
+
+    @InjectService
+    ModelRegistry registry;
+
+    @InjectService
+    Generator generator;
+
+    @Test
+    void greedyIsIdenticalWithAndWithoutDrafts() throws Exception {
+        for (Goldens g : Goldens.all(Path.of(context.getProperty("tessera.repo")))) {
+            String name = "spec-" + g.fixture();
+            registry.load(g.checkpoint(), name, "cpu", null);
+            try {
+                Random random = new Random(7);
+                List<int[]> prompts = new ArrayList<>();
+                for (int i = 0; i < PROMPTS; i++) {
+                    int[] prompt = new int[1 + random.nextInt(48)];
+                    for (int t = 0; t < prompt.length; t++) {
+                        prompt[t] = random.nextInt(g.json().get("tokenizer_size").asInt());
+                    }
+                    prompts.add(prompt);
+                }
+                List<int[]> plain = runAll(name, prompts, 0);
+                for (int drafts = 1; drafts <= 3; drafts++) {
+                    List<int[]> speculative = runAll(name, prompts, drafts);
+                    for (int i = 0; i < PROMPTS; i++) {
+                        assertArrayEquals(plain.get(i), speculative.get(i), g.fixture() + " prompt " + i + " (length "
+                                + prompts.get(i).length + ") with " + drafts + " drafts");
+                    }
+                }
+                assertTrue(plain.stream().allMatch(t -> t.length == TOKENS));
+            } finally {
+                registry.unload(name);
+            }
+        }
+    }
+
+    /** Submits every prompt at once, so steps batch several sequences, and collects the tokens in order. */
+    private List<int[]> runAll(String model, List<int[]> prompts, int drafts) throws Exception {
+        List<Generation> running = new ArrayList<>();
+        for (int[] prompt : prompts) {
+            running.add(generator.submit(new GenerationRequest(model, prompt, TOKENS, SamplingParams.GREEDY, Set.of(),
+                    drafts, false, null), ids -> { }));
+        }
+        List<int[]> tokens = new ArrayList<>();
+        for (Generation g : running) {
+            tokens.add(g.result().toCompletableFuture().get(300, TimeUnit.SECONDS).tokens());
+        }
+        return tokens;
+    }
+}
