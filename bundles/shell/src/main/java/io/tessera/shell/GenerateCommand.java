@@ -57,6 +57,9 @@ public class GenerateCommand {
                          @Parameter(names = {"-d", "--drafts"}, absentValue = "-1") int drafts,
                          @Descriptor("prompt as token ids, e.g. 1,2,3 (instead of text)")
                          @Parameter(names = {"--ids"}, absentValue = "") String ids,
+                         @Descriptor("then run the same generation without drafts and print the speculative speedup")
+                         @Parameter(names = {"--compare"}, presentValue = "true", absentValue = "false")
+                         boolean compare,
                          @Descriptor("also print the generated token ids")
                          @Parameter(names = {"--print-ids"}, presentValue = "true", absentValue = "false")
                          boolean printIds,
@@ -125,6 +128,17 @@ public class GenerateCommand {
             out.printf("[speculative: acceptance length %.2f tokens/step over %d steps; %s; draft %.2f s, verify %.2f s]%n",
                     stats.acceptanceLength(result.tokens().length), stats.verifySteps(), heads,
                     stats.draftNanos() / 1e9, stats.verifyNanos() / 1e9);
+            if (compare && decoded > 0) {
+                GenerationResult plain = generator.submit(new GenerationRequest(name, tokens, maxTokens,
+                        new SamplingParams(temperature, topK, topP, seed), stop, 0, false, null), none -> { })
+                        .result().toCompletableFuture().get();
+                double plainRate = Math.max(0, plain.tokens().length - 1)
+                        / Math.max(plain.stats().decodeNanos() / 1e9, 1e-9);
+                double rate = decoded / Math.max(decode, 1e-9);
+                out.printf("[without drafts: %d tokens, %.1f tok/s; speculative speedup %.2fx%s]%n",
+                        plain.tokens().length, plainRate, rate / plainRate,
+                        java.util.Arrays.equals(plain.tokens(), result.tokens()) ? ", identical tokens" : "");
+            }
         }
     }
 
