@@ -159,7 +159,12 @@ final class LoadedModel {
                         : "dense mlp"));
             }
             Map<String, Long> memory = new LinkedHashMap<>();
+            memory.put("weights", checkpoint.tensors().stream().mapToLong(t -> t.data().byteSize()
+                    + t.scaleInv().map(scale -> scale.data().byteSize()).orElse(0L)).sum());
             memory.put("kv", kv == null ? 0L : kv.bytes());
+            if (components != null && components.backend() != null) {
+                memory.put("backend", components.backend().info().bytesInUse());
+            }
             String backend = components == null || components.backend() == null ? null
                     : components.backend().name();
             return new ModelInfo(name, checkpoint.directory(),

@@ -13,7 +13,8 @@ import java.util.Map;
  * @param backend     backend in use
  * @param components  per layer, the component serving it, e.g. {@code "3: attention sliding-window, moe 8/64"}
  * @param waitingFor  service filters the model is waiting for, e.g. {@code "(attention.kind=sliding-window)"}
- * @param memory      bytes by kind ("weights", "kv", "scratch")
+ * @param memory      bytes by kind: "weights" (the checkpoint's tensors, memory-mapped), "kv" (the engine's KV
+ *                    pool), "backend" (everything the backend holds: uploaded weights, KV, scratch)
  */
 public record ModelInfo(String name, Path directory, State state, String backend, List<String> components,
                         List<String> waitingFor, Map<String, Long> memory) {
