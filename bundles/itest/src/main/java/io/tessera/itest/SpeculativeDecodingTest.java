@@ -1,12 +1,15 @@
 package io.tessera.itest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,6 +63,45 @@ public class SpeculativeDecodingTest {
                     }
                 }
                 assertTrue(plain.stream().allMatch(t -> t.length == TOKENS));
+            } finally {
+                registry.unload(name);
+            }
+        }
+    }
+
+    /**
+     * Accepted drafts and their rollback, end to end: at a high temperature the target and draft distributions are
+     * both nearly flat, so even random MTP heads get most drafts accepted. The routing record of that run — taken
+     * at verification, kept for accepted tokens only — must equal a teacher-forced pass over the same tokens: a
+     * KV slot left wrong by a rollback would change the hidden states, and with them the experts chosen.
+     */
+    @Test
+    void acceptedDraftsLeaveTheCacheAsAPlainPassWould() throws Exception {
+        for (Goldens g : Goldens.all(Path.of(context.getProperty("tessera.repo")))) {
+            String name = "accept-" + g.fixture();
+            registry.load(g.checkpoint(), name, "cpu", null);
+            try {
+                int[] prompt = {3, 14, 15, 92, 65, 35, 89, 79};
+                GenerationResult speculative = generator.submit(new GenerationRequest(name, prompt, 48,
+                        new SamplingParams(20f, 0, 1f, 11), Set.of(), 3, true, null), ids -> { })
+                        .result().toCompletableFuture().get(300, TimeUnit.SECONDS);
+                long accepted = java.util.Arrays.stream(speculative.stats().acceptedPerHead()).sum();
+                assertTrue(accepted > 10, g.fixture() + ": only " + accepted + " drafts accepted");
+                int[] forced = java.util.Arrays.copyOf(prompt, prompt.length + speculative.tokens().length - 1);
+                System.arraycopy(speculative.tokens(), 0, forced, prompt.length, speculative.tokens().length - 1);
+                GenerationResult plain = generator.submit(new GenerationRequest(name, forced, 1,
+                        SamplingParams.GREEDY, Set.of(), 0, true, null), ids -> { })
+                        .result().toCompletableFuture().get(300, TimeUnit.SECONDS);
+                RoutingRecord a = speculative.routing();
+                RoutingRecord b = plain.routing();
+                assertEquals(forced.length, a.experts().length);
+                assertEquals(forced.length, b.experts().length);
+                for (int pos = 0; pos < forced.length; pos++) {
+                    for (int layer = 0; layer < a.experts()[pos].length; layer++) {
+                        assertArrayEquals(b.experts()[pos][layer], a.experts()[pos][layer], g.fixture()
+                                + ": experts differ at position " + pos + ", layer " + layer);
+                    }
+                }
             } finally {
                 registry.unload(name);
             }
