@@ -67,7 +67,7 @@ def hub_config(c, seed, mtp):
         "n_group": 1, "topk_group": 1, "norm_topk_prob": True, "routed_scaling_factor": None,
         "hidden_act": "silu", "layernorm_epsilon": 1e-5, "max_position_embeddings": 262144,
         "initializer_range": 0.02, "tie_word_embeddings": False, "use_cache": True, "torch_dtype": "bfloat16",
-        "bos_token_id": 256, "eos_token_id": 257, "pad_token_id": 256,
+        "bos_token_id": 257, "eos_token_id": 258, "pad_token_id": 257,
         "quantization_config": {
             "quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
             "weight_block_size": [BLOCK, BLOCK],
@@ -208,8 +208,9 @@ def write_shard(path, specs, rng):
 
 def byte_level_tokenizer(vocab_size):
     """tokenizer.json/tokenizer_config.json: byte-level BPE over the 256 byte symbols (GPT-2 byte-to-unicode map),
-    no merges, plus <|endoftext|> (0 after the bytes) and <|im_end|>. Ids above it are padding rows of the
-    embedding, as in the real model; converters and loaders need a tokenizer, the benchmark feeds token ids."""
+    one merge (two spaces; llama.cpp refuses a BPE vocabulary without merges), then <|endoftext|> and <|im_end|>.
+    Higher ids are padding rows of the embedding, as in the real model; converters and loaders need a
+    tokenizer, the benchmark feeds token ids."""
     printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
     mapping, extra = {}, 0
     for b in range(256):
@@ -219,9 +220,11 @@ def byte_level_tokenizer(vocab_size):
             mapping[b] = chr(256 + extra)
             extra += 1
     vocab = {mapping[b]: b for b in range(256)}
+    space = mapping[ord(" ")]
+    vocab[space + space] = 256
     specials = ["<|endoftext|>", "<|im_end|>"]
-    assert vocab_size > 256 + len(specials)
-    added = [{"id": 256 + i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+    assert vocab_size > 257 + len(specials)
+    added = [{"id": 257 + i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True} for i, t in enumerate(specials)]
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
     tokenizer = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
@@ -229,7 +232,7 @@ def byte_level_tokenizer(vocab_size):
                  "decoder": byte_level,
                  "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                            "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
-                           "ignore_merges": False, "vocab": vocab, "merges": []}}
+                           "ignore_merges": False, "vocab": vocab, "merges": [[space, space]]}}
     config = {"tokenizer_class": "Qwen2Tokenizer", "add_bos_token": False, "bos_token": None,
               "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None,
               "model_max_length": 262144, "added_tokens_decoder": {str(a["id"]): {k: v for k, v in a.items() if k != "id"}
