@@ -287,22 +287,23 @@ final class Scheduler implements Runnable {
         }
     }
 
-    /** Plain sampling on the backend for rows that end a prefill or decode without drafts. */
+    /**
+     * Samples on the backend for every wanted row: rows that end a prefill or a plain decode draw their next
+     * token; verify rows get their argmax (greedy verification needs nothing else from the host).
+     */
     private void sample(MiMoV2Flash net, int m) {
-        boolean any = false;
+        if (m == 0) {
+            return;
+        }
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             boolean plain = s.evaluation == null && s.draftCount == 0;
             SamplingParams p = s.request.sampling();
-            temperature[i] = p.temperature();
+            temperature[i] = plain ? p.temperature() : 0f;
             topK[i] = p.topK();
             topP[i] = p.topP();
             // 24 random bits: uniform in [0, 1) exactly representable as a float (a double cast could round to 1)
             uniform[i] = plain ? s.random.nextInt(1 << 24) / (float) (1 << 24) : 0f;
-            any |= plain;
-        }
-        if (!any) {
-            return;
         }
         net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
         for (int i = 0; i < m; i++) {
@@ -311,6 +312,15 @@ final class Scheduler implements Runnable {
                 emit(s, sampled[i]);
             }
         }
+    }
+
+    /** The argmax of each of the first {@code m} logits rows of the last forward or draft, into {@code sampled}. */
+    private void argmax(MiMoV2Flash net, int m) {
+        Arrays.fill(temperature, 0, m, 0f);
+        Arrays.fill(topK, 0, m, 0);
+        Arrays.fill(topP, 0, m, 1f);
+        Arrays.fill(uniform, 0, m, 0f);
+        net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
     }
 
     /**
@@ -330,14 +340,14 @@ final class Scheduler implements Runnable {
             int accepted = 0;
             int next = -1;
             for (int j = 0; j <= s.draftCount && next < 0; j++) {
-                net.readLogits(i + j, row);
-                if (j == s.draftCount) {                                    // all drafts accepted: bonus token
+                if (p.temperature() == 0) {                                 // the backend's argmax of row j
+                    next = j < s.draftCount && sampled[i + j] == s.drafts[j] ? -1 : sampled[i + j];
+                } else if (j == s.draftCount) {                             // all drafts accepted: bonus token
+                    net.readLogits(i + j, row);
                     sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
                     next = Sampling.draw(target, model.vocab(), uniform(s));
-                } else if (p.temperature() == 0) {
-                    int argmax = Sampling.argmax(row, model.vocab());
-                    next = argmax == s.drafts[j] ? -1 : argmax;
                 } else {
+                    net.readLogits(i + j, row);
                     sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
                     next = Sampling.speculate(target, s.draftProbs[j], model.vocab(), s.drafts[j], uniform(s),
                             uniform(s));
@@ -431,6 +441,7 @@ final class Scheduler implements Runnable {
                 continue;
             }
             net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m));
+            argmax(net, m);
             for (int i = 0; i < m; i++) {
                 Sequence s = wantedBy[i];
                 if (s.evaluation != null) {
@@ -443,11 +454,11 @@ final class Scheduler implements Runnable {
                 if (k != s.draftCount || k >= budget) {
                     continue;
                 }
-                net.readLogits(i, row);
                 SamplingParams p = s.request.sampling();
                 if (p.temperature() == 0) {
-                    s.drafts[k] = Sampling.argmax(row, model.vocab());
+                    s.drafts[k] = sampled[i];
                 } else {
+                    net.readLogits(i, row);
                     if (s.draftProbs == null) {
                         s.draftProbs = new float[s.draftLimit][row.length];
                     }
