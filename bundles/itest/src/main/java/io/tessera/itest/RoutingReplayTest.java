@@ -1,5 +1,6 @@
 package io.tessera.itest;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -65,7 +66,7 @@ public class RoutingReplayTest {
                     }
                 }
             }
-            RoutingRecord altered = new RoutingRecord(0, java.util.Arrays.copyOf(forced, PROMPT.length));
+            RoutingRecord altered = new RoutingRecord(0, Arrays.copyOf(forced, PROMPT.length));
             GenerationResult alteredRun = run(0, altered);
             for (int p = 0; p < PROMPT.length; p++) {
                 for (int l = 0; l < forced[p].length; l++) {

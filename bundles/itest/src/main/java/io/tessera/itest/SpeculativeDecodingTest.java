@@ -1,5 +1,6 @@
 package io.tessera.itest;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,9 +86,9 @@ public class SpeculativeDecodingTest {
                 GenerationResult speculative = generator.submit(new GenerationRequest(name, prompt, 48,
                         new SamplingParams(20f, 0, 1f, 11), Set.of(), 3, true, null), ids -> { })
                         .result().toCompletableFuture().get(300, TimeUnit.SECONDS);
-                long accepted = java.util.Arrays.stream(speculative.stats().acceptedPerHead()).sum();
+                long accepted = Arrays.stream(speculative.stats().acceptedPerHead()).sum();
                 assertTrue(accepted > 10, g.fixture() + ": only " + accepted + " drafts accepted");
-                int[] forced = java.util.Arrays.copyOf(prompt, prompt.length + speculative.tokens().length - 1);
+                int[] forced = Arrays.copyOf(prompt, prompt.length + speculative.tokens().length - 1);
                 System.arraycopy(speculative.tokens(), 0, forced, prompt.length, speculative.tokens().length - 1);
                 GenerationResult plain = generator.submit(new GenerationRequest(name, forced, 1,
                         SamplingParams.GREEDY, Set.of(), 0, true, null), ids -> { })

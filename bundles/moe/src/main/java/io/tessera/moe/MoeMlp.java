@@ -1,5 +1,6 @@
 package io.tessera.moe;
 
+import java.util.Arrays;
 import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.checkpoint.Checkpoint;
@@ -105,7 +106,7 @@ final class MoeMlp implements FeedForward {
         router.route(backend, config, logits, bias, n, forced != null, ids, weights);
         if (routing.recording()) {
             backend.read(ids, 0, hostIds, 0, n * k);
-            routing.record(layer, n, java.util.Arrays.copyOf(hostIds, n * k));
+            routing.record(layer, n, Arrays.copyOf(hostIds, n * k));
         }
         backend.experts(normed, experts, ids, weights, n, out);
     }

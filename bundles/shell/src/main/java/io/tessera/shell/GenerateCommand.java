@@ -1,5 +1,8 @@
 package io.tessera.shell;
 
+import java.util.Arrays;
+import java.nio.file.Path;
+import java.io.IOException;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
@@ -72,7 +75,7 @@ public class GenerateCommand {
         } else {
             try {
                 tokenizer = tokenizers.forModel(directory(name));
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 out.println("(no tokenizer: " + e.getMessage() + "; printing ids)");
             }
         }
@@ -137,12 +140,12 @@ public class GenerateCommand {
                 double rate = decoded / Math.max(decode, 1e-9);
                 out.printf("[without drafts: %d tokens, %.1f tok/s; speculative speedup %.2fx%s]%n",
                         plain.tokens().length, plainRate, rate / plainRate,
-                        java.util.Arrays.equals(plain.tokens(), result.tokens()) ? ", identical tokens" : "");
+                        Arrays.equals(plain.tokens(), result.tokens()) ? ", identical tokens" : "");
             }
         }
     }
 
-    private java.nio.file.Path directory(String model) {
+    private Path directory(String model) {
         return registry.info(model).orElseThrow(() -> new IllegalArgumentException("no model named '" + model
                 + "' is loaded")).directory();
     }
