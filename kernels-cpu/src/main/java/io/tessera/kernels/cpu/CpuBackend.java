@@ -379,35 +379,32 @@ public class CpuBackend implements KernelBackend {
 
     @Override
     public synchronized void gatherRows(Buffer src, Buffer index, int n, Buffer dst) {
-        Buf s = buf(src, "src");
-        Buf idx = i32(index, "index", n, -1);
-        Buf d = typed(dst, s.dtype, "dst", n, s.cols);
-        for (int i = 0; i < n; i++) {
-            int from = idx.i[i * idx.cols];
-            if (from < 0 || from >= s.rows) {
-                throw new IllegalArgumentException("gatherRows: index " + from + " outside [0, " + s.rows + ")");
-            }
-            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, from * s.cols, d.dtype == DType.F32 ? d.f : d.i,
-                    i * s.cols, s.cols);
-        }
+        moveRows("gatherRows", src, index, n, dst, true);
     }
 
     @Override
     public synchronized void scatterRows(Buffer src, Buffer index, int n, Buffer dst) {
+        moveRows("scatterRows", src, index, n, dst, false);
+    }
+
+    /** Gather: row {@code index[i]} of src to row {@code i} of dst; scatter: row {@code i} to row {@code index[i]}. */
+    private void moveRows(String op, Buffer src, Buffer index, int n, Buffer dst, boolean gather) {
         Buf s = buf(src, "src");
         Buf idx = i32(index, "index", n, -1);
         Buf d = buf(dst, "dst");
         if (d.cols != s.cols || d.dtype != s.dtype) {
-            throw new IllegalArgumentException("scatterRows: dst " + d.dtype + "[" + d.rows + ", " + d.cols
-                    + "] does not match src " + s.dtype + "[" + s.rows + ", " + s.cols + "]");
+            throw new IllegalArgumentException(op + ": dst " + d + " does not match src " + s);
         }
+        typed(gather ? dst : src, s.dtype, gather ? "dst" : "src", n, s.cols);
+        Object from = s.dtype == DType.F32 ? s.f : s.i;
+        Object to = d.dtype == DType.F32 ? d.f : d.i;
+        int bound = gather ? s.rows : d.rows;
         for (int i = 0; i < n; i++) {
-            int to = idx.i[i * idx.cols];
-            if (to < 0 || to >= d.rows) {
-                throw new IllegalArgumentException("scatterRows: index " + to + " outside [0, " + d.rows + ")");
+            int j = idx.i[i * idx.cols];
+            if (j < 0 || j >= bound) {
+                throw new IllegalArgumentException(op + ": index " + j + " outside [0, " + bound + ")");
             }
-            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, i * s.cols, d.dtype == DType.F32 ? d.f : d.i,
-                    to * s.cols, s.cols);
+            System.arraycopy(from, (gather ? j : i) * s.cols, to, (gather ? i : j) * s.cols, s.cols);
         }
     }
 

@@ -5,6 +5,7 @@ import static io.tessera.api.kernel.WeightData.BLOCK;
 import io.tessera.api.kernel.WeightData;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -24,6 +25,7 @@ final class Kernels {
     static final int L = F.length();
     static final VectorSpecies<Integer> I = F.withLanes(int.class);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, F.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows of W per dot kernel call: four independent FMA chains sharing each load of x. */
     static final int TILE = 4;
@@ -138,7 +140,8 @@ final class Kernels {
     /**
      * One FP8 row against x permuted by {@link #permuteForFp8} (GEMV). The bytes are loaded as ints, four per
      * lane, and byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is
-     * not intrinsified on every JDK/CPU (it boxes, 100× slower).
+     * not intrinsified on every JDK/CPU (it boxes, 100× slower). Weights are decoded as 2⁸ times their value
+     * (see {@link #plain}); the factor 2⁻⁸ goes into the block scale, which keeps every product exact.
      */
     static float fp8(WeightData w, int o, float[] x, int xo) {
         MemorySegment m = w.data();
@@ -148,15 +151,17 @@ final class Kernels {
         float s = 0;
         for (int cb = 0; cb < cols; cb += BLOCK) {
             int end = Math.min(cb + BLOCK, cols);
+            boolean plain = plain(m, row + cb, row + end);
             FloatVector a = FloatVector.zero(F);
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
                 IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
                 for (int k = 0; k < 4; k++) {
-                    a = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k)).fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
+                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+                    a = (plain ? fp8Plain(top) : fp8(top)).fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
                 }
             }
-            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK)), t);
+            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK) * 0x1p-8f), t);
             for (; c < end; c++) {
                 s += x[xo + c] * scalar(w, o, c);
             }
@@ -166,7 +171,8 @@ final class Kernels {
 
     /**
      * One FP8 row against four rows of permuted x (rows {@code xo + j·cols}), decoding each weight vector once
-     * for all four (GEMM). {@code out[j]} receives row {@code j}'s result.
+     * for all four (GEMM); each row's arithmetic is that of {@link #fp8}, so results do not depend on the
+     * batch. {@code out[j]} receives row {@code j}'s result.
      */
     static void fp8x4(WeightData w, int o, float[] x, int xo, float[] out) {
         MemorySegment m = w.data();
@@ -177,12 +183,14 @@ final class Kernels {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (int cb = 0; cb < cols; cb += BLOCK) {
             int end = Math.min(cb + BLOCK, cols);
+            boolean plain = plain(m, row + cb, row + end);
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
                 IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
                 for (int k = 0; k < 4; k++) {
-                    FloatVector wv = fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k));
+                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+                    FloatVector wv = plain ? fp8Plain(top) : fp8(top);
                     int p = c + k * L;
                     a0 = wv.fma(FloatVector.fromArray(F, x, xo + p), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a1);
@@ -190,7 +198,7 @@ final class Kernels {
                     a3 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a3);
                 }
             }
-            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK));
+            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK) * 0x1p-8f);
             t0 = a0.fma(scale, t0);
             t1 = a1.fma(scale, t1);
             t2 = a2.fma(scale, t2);
@@ -210,17 +218,39 @@ final class Kernels {
     }
 
     /**
-     * FP8 E4M3 in the top byte of each lane to F32, without ever forming an F32 subnormal (such an operand costs
-     * a ~100-cycle microcode assist per instruction on x86): the 7 exponent-mantissa bits move into F32 position
-     * with the exponent rebiased (7 → 127), exact for normal bytes; a subnormal byte (e = 0) comes out as
-     * 2⁻⁷·(1 + m/8) < 2⁻⁶, and twice that minus 2⁻⁶ is its value m·2⁻⁹ — which is the smaller of the two
-     * exactly when the first is below 2⁻⁶, so one {@code min} picks the right one per lane; 480 (e = 15, m = 7)
-     * is the NaN byte; then the sign. Kept small and called once per loop body: C2 must inline it, since an
-     * out-of-line call boxes the vector it returns.
+     * Whether the full {@link #CHUNK}s of FP8 bytes in {@code [from, to)} are all normal numbers: exponent field
+     * not 0 (zero and subnormals) and not the NaN byte, i.e. {@code (b & 0x7F) + 1} as a signed byte at least 9.
+     * Real checkpoints have few such bytes, so most blocks take {@link #fp8Plain}.
+     */
+    private static boolean plain(MemorySegment m, long from, long to) {
+        for (long c = from; c + CHUNK <= to; c += CHUNK) {
+            if (ByteVector.fromMemorySegment(B, m, c, LE).and((byte) 0x7F).add((byte) 1).lt((byte) 9).anyTrue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A normal FP8 E4M3 byte in the top of each lane to 2⁸ times its F32 value, in three bit operations: the
+     * arithmetic shift puts the 7 exponent-mantissa bits in F32 position (exponent field e) and keeps the sign
+     * on top; setting exponent bit 7 makes the field 128 + e, i.e. 2⁸ · 2^(e − 7) · (1 + m/8).
+     */
+    private static FloatVector fp8Plain(IntVector top) {
+        return top.lanewise(VectorOperators.ASHR, 4).and(0x87F00000).or(0x40000000).reinterpretAsFloats();
+    }
+
+    /**
+     * Any FP8 E4M3 byte in the top of each lane to 2⁸ times its F32 value, without ever forming an F32 subnormal
+     * (such an operand costs a ~100-cycle microcode assist per instruction on x86): as {@link #fp8Plain}, exact
+     * for normal bytes; a subnormal byte (e = 0) comes out as 2·(1 + m/8) < 4, and twice that minus 4 is its
+     * value 2⁸ · m·2⁻⁹ — which is the smaller of the two exactly when the first is below 4, so one {@code min}
+     * picks the right one per lane; 480·2⁸ (e = 15, m = 7) is the NaN byte; then the sign. Kept small and called
+     * once per loop body: C2 must inline it, since an out-of-line call boxes the vector it returns.
      */
     private static FloatVector fp8(IntVector top) {
-        FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).add(120 << 23).reinterpretAsFloats();
-        mag = mag.min(mag.fma(2f, -0x1p-6f)).blend(Float.NaN, mag.eq(480f));
+        FloatVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000).or(0x40000000).reinterpretAsFloats();
+        mag = mag.min(mag.fma(2f, -4f)).blend(Float.NaN, mag.eq(480f * 256));
         return mag.reinterpretAsInts().or(top.and(0x80000000)).reinterpretAsFloats();
     }
 

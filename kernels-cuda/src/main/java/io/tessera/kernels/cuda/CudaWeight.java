@@ -4,32 +4,25 @@ import io.tessera.api.DType;
 import io.tessera.api.kernel.Weight;
 
 /** A checkpoint tensor copied to the device as stored (BF16, F16, F32 or FP8 with its F32 128x128 block scales). */
-final class CudaWeight extends CudaMemory implements Weight {
-    final long ptr;
+final class CudaWeight extends CudaMatrix implements Weight {
     /** The FP8 block scales, or 0. */
     final long scales;
     private final String name;
-    private final DType dtype;
-    private final int rows, cols;
 
     CudaWeight(CudaBackend owner, String name, DType dtype, int rows, int cols, long ptr, long scales, long bytes) {
-        super(owner, bytes, ptr, scales);
+        super(owner, dtype, rows, cols, bytes, ptr, scales);
         this.name = name;
-        this.dtype = dtype;
-        this.rows = rows;
-        this.cols = cols;
-        this.ptr = ptr;
         this.scales = scales;
     }
 
     /** The kernels' dtype number ({@code DT_*} in tessera.cuh). */
     int code() {
-        return code(dtype);
+        return code(dtype());
     }
 
     /** The kernel-name suffix of this dtype: {@code gemv_bf16}, {@code expert_down_f8}, ... */
     String suffix() {
-        return switch (dtype) {
+        return switch (dtype()) {
             case F32 -> "f32";
             case BF16 -> "bf16";
             case F16 -> "f16";
@@ -53,22 +46,7 @@ final class CudaWeight extends CudaMemory implements Weight {
     }
 
     @Override
-    public DType dtype() {
-        return dtype;
-    }
-
-    @Override
-    public int rows() {
-        return rows;
-    }
-
-    @Override
-    public int cols() {
-        return cols;
-    }
-
-    @Override
     public String toString() {
-        return name + " (cuda " + dtype + "[" + rows + ", " + cols + "])";
+        return name + " (" + shape() + ")";
     }
 }

@@ -155,21 +155,20 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     private float[] f32(Buffer b, String param, int n, int cols) {
-        Buf x = buf(b, param);
-        if (x.dtype != DType.F32) {
-            throw new IllegalArgumentException(param + ": F32 buffer expected, got " + x.dtype);
-        }
-        checkShape(x, param, n, cols);
-        return x.f;
+        return typed(b, DType.F32, param, n, cols).f;
     }
 
     private int[] i32(Buffer b, String param, int n, int cols) {
+        return typed(b, DType.I32, param, n, cols).i;
+    }
+
+    private Buf typed(Buffer b, DType dtype, String param, int n, int cols) {
         Buf x = buf(b, param);
-        if (x.dtype != DType.I32) {
-            throw new IllegalArgumentException(param + ": I32 buffer expected, got " + x.dtype);
+        if (x.dtype != dtype) {
+            throw new IllegalArgumentException(param + ": " + dtype + " buffer expected, got " + x.dtype);
         }
         checkShape(x, param, n, cols);
-        return x.i;
+        return x;
     }
 
     private static void checkShape(Buf x, String param, int n, int cols) {
@@ -396,36 +395,33 @@ public class ReferenceBackend implements KernelBackend {
 
     @Override
     public void gatherRows(Buffer src, Buffer index, int n, Buffer dst) {
-        Buf s = buf(src, "src");
-        int[] idx = i32(index, "index", n, -1);
-        Buf d = buf(dst, "dst");
-        checkShape(d, "dst", n, s.cols);
-        for (int i = 0; i < n; i++) {
-            int from = idx[i * buf(index, "index").cols];
-            if (from < 0 || from >= s.rows) {
-                throw new IllegalArgumentException("gatherRows: index " + from + " outside [0, " + s.rows + ")");
-            }
-            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, from * s.cols, d.dtype == DType.F32 ? d.f : d.i,
-                    i * s.cols, s.cols);
-        }
+        moveRows("gatherRows", src, index, n, dst, true);
     }
 
     @Override
     public void scatterRows(Buffer src, Buffer index, int n, Buffer dst) {
+        moveRows("scatterRows", src, index, n, dst, false);
+    }
+
+    /** Row {@code i} of src to row {@code index[i]} of dst (scatter), or row {@code index[i]} to row {@code i}. */
+    private void moveRows(String op, Buffer src, Buffer index, int n, Buffer dst, boolean gather) {
         Buf s = buf(src, "src");
+        Buf ix = buf(index, "index");
         int[] idx = i32(index, "index", n, -1);
         Buf d = buf(dst, "dst");
         if (d.cols != s.cols || d.dtype != s.dtype) {
-            throw new IllegalArgumentException("scatterRows: dst " + d.dtype + "[" + d.rows + ", " + d.cols
+            throw new IllegalArgumentException(op + ": dst " + d.dtype + "[" + d.rows + ", " + d.cols
                     + "] does not match src " + s.dtype + "[" + s.rows + ", " + s.cols + "]");
         }
+        checkShape(gather ? d : s, gather ? "dst" : "src", n, s.cols);
+        int bound = gather ? s.rows : d.rows;
         for (int i = 0; i < n; i++) {
-            int to = idx[i * buf(index, "index").cols];
-            if (to < 0 || to >= d.rows) {
-                throw new IllegalArgumentException("scatterRows: index " + to + " outside [0, " + d.rows + ")");
+            int j = idx[i * ix.cols];
+            if (j < 0 || j >= bound) {
+                throw new IllegalArgumentException(op + ": index " + j + " outside [0, " + bound + ")");
             }
-            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, i * s.cols, d.dtype == DType.F32 ? d.f : d.i,
-                    to * s.cols, s.cols);
+            System.arraycopy(s.dtype == DType.F32 ? s.f : s.i, (gather ? j : i) * s.cols,
+                    d.dtype == DType.F32 ? d.f : d.i, (gather ? i : j) * s.cols, s.cols);
         }
     }
 

@@ -153,15 +153,22 @@ public abstract class KernelBackendTck {
     /**
      * Every non-NaN FP8 byte through the backend's matmul: x = e_j picks column j, scales 2 and 0.5 per column
      * block (the NaN bytes 0x7F and 0xFF are zero here, as 0 · NaN would poison every row; see the NaN test).
+     * Row 0 holds every byte; row 1 only the normal bytes (then 1.0), so that both of its blocks are free of
+     * zero, subnormal and NaN bytes, which a backend may decode by a faster path.
      */
     @Test
     void fp8MatmulDecodesEveryByteWithItsBlockScale() {
         int cols = 256;
-        byte[] bytes = new byte[cols];
+        byte[] bytes = new byte[2 * cols];
+        int normal = cols;
         for (int i = 0; i < cols; i++) {
             bytes[i] = (i & 0x7F) == 0x7F ? 0 : (byte) i;
+            if ((i & 0x78) != 0 && (i & 0x7F) != 0x7F) {
+                bytes[normal++] = (byte) i;
+            }
         }
-        Tensor t = Weights.fp8("w", 1, cols, bytes, new float[] {2f, 0.5f});
+        java.util.Arrays.fill(bytes, normal, 2 * cols, (byte) 0x38);
+        Tensor t = Weights.fp8("w", 2, cols, bytes, new float[] {2f, 0.5f});
         KernelBackend b = backend();
         Weight w = b.weight(t);
         float[] eye = new float[cols * cols];
@@ -170,14 +177,18 @@ public abstract class KernelBackendTck {
         }
         for (int from = 0; from < cols; from += 64) { // 64-row batches, the largest small batch
             Buffer xs = upload(b, 64, cols, java.util.Arrays.copyOfRange(eye, from * cols, (from + 64) * cols));
-            Buffer ys = b.allocate(DType.F32, 64, 1);
+            Buffer ys = b.allocate(DType.F32, 64, 2);
             b.matmul(xs, w, 64, ys);
-            float[] got = download(b, ys, 64);
+            float[] got = download(b, ys, 128);
             for (int i = 0; i < 64; i++) {
                 int j = from + i;
-                float want = WeightData.e4m3(bytes[j]) * (j < 128 ? 2f : 0.5f);
-                assertEquals(Float.floatToIntBits(want == 0 ? 0f : want),
-                        Float.floatToIntBits(got[i] == 0 ? 0f : got[i]), "byte 0x" + Integer.toHexString(j));
+                for (int row = 0; row < 2; row++) {
+                    byte v = bytes[row * cols + j];
+                    float want = WeightData.e4m3(v) * (j < 128 ? 2f : 0.5f);
+                    float g = got[2 * i + row];
+                    assertEquals(Float.floatToIntBits(want == 0 ? 0f : want), Float.floatToIntBits(g == 0 ? 0f : g),
+                            "byte 0x" + Integer.toHexString(v & 0xFF) + " in row " + row + ", column " + j);
+                }
             }
         }
     }
@@ -223,6 +234,39 @@ public abstract class KernelBackendTck {
         }
     }
 
+    /**
+     * Batch invariance (see {@link KernelBackend}): matmul of n rows gives, bit for bit, what n one-row matmuls
+     * give, for every dtype. FP8 weights here are like a checkpoint's, most blocks free of zero and subnormal
+     * bytes, some not; they are also compared with the oracle.
+     */
+    @Test
+    void matmulIsBatchInvariant() {
+        Random rnd = new Random(7);
+        int n = 9, out = 130, in = 700;
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F8_E4M3}) {
+            Tensor t = dt == DType.F8_E4M3 ? Weights.checkpointFp8("w", out, in, rnd)
+                    : Weights.random("w", dt, out, in, rnd);
+            float[] x = gaussian(rnd, n * in, 1);
+            float[][] r = both(b -> {
+                Buffer yb = b.allocate(DType.F32, n, out);
+                b.matmul(upload(b, n, in, x), b.weight(t), n, yb);
+                return download(b, yb, n * out);
+            });
+            assertClose("matmul " + dt, r[1], r[0], matmulTolerance(x, WeightData.of(t), n));
+            KernelBackend b = backend();
+            Weight w = b.weight(t);
+            for (int row = 0; row < n; row++) {
+                Buffer y = b.allocate(DType.F32, 1, out);
+                b.matmul(upload(b, 1, in, java.util.Arrays.copyOfRange(x, row * in, (row + 1) * in)), w, 1, y);
+                float[] one = download(b, y, out);
+                for (int o = 0; o < out; o++) {
+                    assertEquals(Float.floatToRawIntBits(one[o]), Float.floatToRawIntBits(r[0][row * out + o]),
+                            dt + ": row " + row + " of " + n + ", output " + o + " differs from the one-row call");
+                }
+            }
+        }
+    }
+
     @Test
     void matmulPropagatesNanAndInf() {
         Random rnd = new Random(2);
@@ -244,15 +288,20 @@ public abstract class KernelBackendTck {
             assertClose("matmul inf " + dt, r[1], r[0], tol);
         }
         // a NaN weight byte (0x7F) poisons its row only
-        byte[] bytes = new byte[2 * 130];
+        // (rows 2 and 3: 1.0 everywhere, row 2 with a NaN byte inside its first block, which has no zero byte)
+        byte[] bytes = new byte[4 * 130];
         bytes[130 + 129] = 0x7F;
-        Tensor t = Weights.fp8("nan", 2, 130, bytes, new float[] {1, 1});
+        java.util.Arrays.fill(bytes, 2 * 130, 4 * 130, (byte) 0x38);
+        bytes[2 * 130 + 5] = (byte) 0xFF;
+        Tensor t = Weights.fp8("nan", 4, 130, bytes, new float[] {1, 1});
         KernelBackend b = backend();
-        Buffer y = b.allocate(DType.F32, 1, 2);
+        Buffer y = b.allocate(DType.F32, 1, 4);
         b.matmul(upload(b, 1, 130, gaussian(rnd, 130, 1)), b.weight(t), 1, y);
-        float[] got = download(b, y, 2);
+        float[] got = download(b, y, 4);
         assertEquals(0f, got[0]);
         assertTrue(Float.isNaN(got[1]), "NaN weight must give NaN, got " + got[1]);
+        assertTrue(Float.isNaN(got[2]), "NaN weight among normal ones must give NaN, got " + got[2]);
+        assertTrue(Float.isFinite(got[3]), "normal weights must give a finite result, got " + got[3]);
     }
 
     // ---- element-wise ops ---------------------------------------------------------------------------------

@@ -50,6 +50,24 @@ public final class Weights {
                 data, scales);
     }
 
+    /**
+     * A random FP8 weight like a checkpoint's: normal bytes (magnitudes 2⁻⁶ to 2³), one in 400 zero or
+     * subnormal, so most 128-column blocks of a row have none and some have one; block scales as {@link #random}.
+     */
+    public static Tensor checkpointFp8(String name, int rows, int cols, Random rnd) {
+        byte[] bytes = new byte[rows * cols];
+        for (int i = 0; i < bytes.length; i++) {
+            int b = rnd.nextInt(400) == 0 ? rnd.nextInt(8) : (1 + rnd.nextInt(10)) << 3 | rnd.nextInt(8);
+            bytes[i] = (byte) (b | (rnd.nextBoolean() ? 0x80 : 0));
+        }
+        float[] scales = new float[((rows + WeightData.BLOCK - 1) / WeightData.BLOCK)
+                * ((cols + WeightData.BLOCK - 1) / WeightData.BLOCK)];
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = (float) (0.125 * (0.5 + rnd.nextDouble()));
+        }
+        return fp8(name, rows, cols, bytes, scales);
+    }
+
     /** An F32 tensor of the given shape and values. */
     public static Tensor f32(String name, long[] shape, float[] values) {
         MemorySegment data = Arena.ofAuto().allocate(4L * values.length, 8);

@@ -13,7 +13,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the benchmarks (one fork, 2 × 1 s warmup, 3 × 1 s measurement: short, so a full run stays near five
  * minutes) and prints GEMV GB/s against the STREAM triad and against the pure read of the same bytes, and GEMM
- * GFLOP/s. Argument {@code quick}: only the expert shape and 4-row GEMM.
+ * GFLOP/s. Argument {@code quick}: only the expert shape and 4-row GEMM; {@code single}: only
+ * {@link SingleCore}, the per-core rate.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -21,6 +22,10 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         boolean quick = args.length > 0 && args[0].equals("quick");
+        if (args.length > 0 && args[0].equals("single")) {
+            SingleCore.run();
+            return;
+        }
         ChainedOptionsBuilder opts = new OptionsBuilder()
                 .include(KernelBench.class.getName())
                 .forks(1)

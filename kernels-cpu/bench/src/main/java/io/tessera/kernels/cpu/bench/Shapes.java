@@ -29,23 +29,39 @@ final class Shapes {
     }
 
     /**
-     * A weight of random finite values (FP8: no NaN byte; BF16/F32: normal numbers of magnitude 1–2), so the
-     * kernels take their normal paths; FP8 keeps its share of subnormal bytes, as real checkpoints have.
+     * A weight of random finite values: BF16/F32 normal numbers of magnitude 1–2; FP8 bytes with exponent field 8,
+     * 9, 12 or 13 (magnitudes 2–120, as a block-scaled checkpoint's, whose largest byte is ±448) and a zero byte
+     * every 4099 (about 3 % of 128-byte row blocks), as real checkpoints have few zero or subnormal bytes.
      */
     static Tensor random(Arena arena, String name, DType dtype, int rows, int cols) {
-        long n = (long) rows * cols;
-        MemorySegment data = arena.allocate(n * dtype.bytes(), 64);
-        long mask = switch (dtype) {
-            case F8_E4M3 -> 0xEFEFEFEFEFEFEFEFL; // clears bit 4: never 0x7F/0xFF
+        Tensor t = fill(arena, name, dtype, rows, cols, switch (dtype) {
+            case F8_E4M3 -> 0xAFAFAFAFAFAFAFAFL;
             case BF16 -> 0x807F807F807F807FL;   // sign + mantissa; exponent set below
             case F32 -> 0x807FFFFF807FFFFFL;
             default -> throw new IllegalArgumentException(dtype.toString());
-        };
-        long set = switch (dtype) {
+        }, switch (dtype) {
+            case F8_E4M3 -> 0x4040404040404040L;
             case BF16 -> 0x3F803F803F803F80L;
             case F32 -> 0x3F8000003F800000L;
             default -> 0;
-        };
+        });
+        if (dtype == DType.F8_E4M3) {
+            for (long i = 0; i < t.data().byteSize(); i += 4099) {
+                t.data().set(ValueLayout.JAVA_BYTE, i, (byte) 0);
+            }
+        }
+        return t;
+    }
+
+    /** FP8 bytes with bit 4 cleared (never NaN), an eighth of them zero or subnormal: every block has some. */
+    static Tensor subnormalFp8(Arena arena, String name, int rows, int cols) {
+        return fill(arena, name, DType.F8_E4M3, rows, cols, 0xEFEFEFEFEFEFEFEFL, 0);
+    }
+
+    /** Random bits {@code & mask | set} in every 8 bytes, FP8 with block scales. */
+    private static Tensor fill(Arena arena, String name, DType dtype, int rows, int cols, long mask, long set) {
+        long n = (long) rows * cols;
+        MemorySegment data = arena.allocate(n * dtype.bytes(), 64);
         long state = 0x9E3779B97F4A7C15L;
         ValueLayout.OfLong word = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (long off = 0; off + 8 <= data.byteSize(); off += 8) {
