@@ -24,6 +24,7 @@ import math
 import os
 import struct
 
+import ml_dtypes
 import numpy as np
 
 BLOCK = 128
@@ -131,16 +132,11 @@ def tensor_specs(c, mtp):
 
 NBYTES = {"F8_E4M3": 1, "BF16": 2, "F32": 4}
 
-# RMS of the FP8 codes drawn below (random bytes & 0xBF: exponent field 0..7, all mantissas, both signs).
-def _code_rms():
-    values = []
-    for e in range(8):
-        for m in range(8):
-            values.append((m / 8) * 2.0 ** -6 if e == 0 else (1 + m / 8) * 2.0 ** (e - 7))
-    return math.sqrt(sum(v * v for v in values) / len(values))
-
-
-CODE_RMS = _code_rms()
+# FP8 codes are a quantized Gaussian whose ~4-sigma tail reaches E4M3's largest value, as a real checkpoint's
+# block scales arrange (scale = block max / 448): codes are then almost never zero or subnormal. (Uniform random
+# bytes would make about one code in eight subnormal, which no trained checkpoint looks like.)
+FP8_MAX = 448.0
+CODE_RMS = FP8_MAX / 4
 
 
 def bf16_bytes(x):
@@ -156,7 +152,8 @@ def write_tensor(fp, shape, dtype, kind, rng):
     if kind == "fp8":
         for r in range(0, shape[0], CHUNK_ROWS):
             n = min(CHUNK_ROWS, shape[0] - r)
-            fp.write((rng.integers(0, 256, (n, shape[1]), dtype=np.uint8) & 0xBF).tobytes())
+            x = rng.standard_normal((n, shape[1]), dtype=np.float32) * np.float32(CODE_RMS)
+            fp.write(np.clip(x, -FP8_MAX, FP8_MAX).astype(ml_dtypes.float8_e4m3fn).tobytes())
         return
     if isinstance(kind, tuple):  # block scale of the preceding fp8 weight: std ~ gain / sqrt(fan_in)
         gain = rng.uniform(0.5, 2.0, shape).astype(np.float32)
