@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the model a configuration names when the node starts, e.g. {@code conf/io.tessera.model~default.cfg}
+ * Loads the model a configuration names when the node starts, e.g. {@code conf/io.tessera.model-default.cfg}
  * with {@code directory=...}; removing the file unloads it. Loading runs in the background so the node starts at
  * once; progress and errors go to the log.
  */

@@ -28,11 +28,14 @@ import org.osgi.service.component.annotations.Reference;
 @Component(service = BenchCommand.class, property = {"osgi.command.scope=tessera", "osgi.command.function=bench"})
 public class BenchCommand {
     private final ModelRegistry registry;
+    private final ModelChoice choice;
     private final Generator generator;
 
     @Activate
-    public BenchCommand(@Reference ModelRegistry registry, @Reference Generator generator) {
+    public BenchCommand(@Reference ModelRegistry registry, @Reference ModelChoice choice,
+                        @Reference Generator generator) {
         this.registry = registry;
+        this.choice = choice;
         this.generator = generator;
     }
 
@@ -55,7 +58,7 @@ public class BenchCommand {
                               absentValue = "0") long seed) throws Exception {
         validate(promptTokens, genTokens, drafts, runs, warmup);
         PrintStream out = session.getConsole();
-        String name = Models.pick(registry, model);
+        String name = choice.pick(model);
         int vocab = vocabulary(name);
         int[] prompt = randomPrompt(seed, promptTokens, vocab);
         out.printf(Locale.ROOT, "bench %s: prompt %d random ids (seed %d, vocab %d), %d new tokens, greedy, %d warm-up + %d runs%n",

@@ -32,13 +32,15 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=generate"})
 public class GenerateCommand {
     private final ModelRegistry registry;
+    private final ModelChoice choice;
     private final Generator generator;
     private final Tokenizers tokenizers;
 
     @Activate
-    public GenerateCommand(@Reference ModelRegistry registry, @Reference Generator generator,
-                           @Reference Tokenizers tokenizers) {
+    public GenerateCommand(@Reference ModelRegistry registry, @Reference ModelChoice choice,
+                           @Reference Generator generator, @Reference Tokenizers tokenizers) {
         this.registry = registry;
+        this.choice = choice;
         this.generator = generator;
         this.tokenizers = tokenizers;
     }
@@ -68,7 +70,7 @@ public class GenerateCommand {
                          boolean printIds,
                          @Descriptor("prompt text (ignored with --ids)") String... prompt) throws Exception {
         PrintStream out = session.getConsole();
-        String name = Models.pick(registry, model);
+        String name = choice.pick(model);
         Tokenizer tokenizer = null;
         if (ids.isEmpty()) {
             tokenizer = tokenizers.forModel(directory(name));
@@ -122,7 +124,7 @@ public class GenerateCommand {
                 result.finish().name().toLowerCase(), tokens.length, tokens.length / Math.max(prefill, 1e-9),
                 result.tokens().length, decoded / Math.max(decode, 1e-9), (System.nanoTime() - start) / 1e9);
         GenerationStats stats = result.stats();
-        if (stats.proposedPerHead().length > 0) {
+        if (stats.proposedPerHead().length > 0 && stats.verifySteps() > 0) {
             StringJoiner heads = new StringJoiner(", ");
             for (int k = 0; k < stats.proposedPerHead().length; k++) {
                 heads.add(String.format("head %d %.0f%%", k, 100.0 * stats.acceptedPerHead()[k]

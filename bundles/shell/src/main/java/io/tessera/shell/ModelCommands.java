@@ -30,6 +30,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
         "osgi.command.function=unload", "osgi.command.function=perplexity", "osgi.command.function=eval"})
 public class ModelCommands {
     private final ModelRegistry registry;
+    private final ModelChoice choice;
     private final Generator generator;
     private final Tokenizers tokenizers;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -37,9 +38,10 @@ public class ModelCommands {
     private volatile CheckpointLoader checkpoints;
 
     @Activate
-    public ModelCommands(@Reference ModelRegistry registry, @Reference Generator generator,
-                         @Reference Tokenizers tokenizers) {
+    public ModelCommands(@Reference ModelRegistry registry, @Reference ModelChoice choice,
+                         @Reference Generator generator, @Reference Tokenizers tokenizers) {
         this.registry = registry;
+        this.choice = choice;
         this.generator = generator;
         this.tokenizers = tokenizers;
     }
@@ -144,7 +146,7 @@ public class ModelCommands {
                            int chunk,
                            @Descriptor("text or id file") String file) throws Exception {
         PrintStream out = session.getConsole();
-        String name = Models.pick(registry, model);
+        String name = choice.pick(model);
         String content = Files.readString(Path.of(file));
         int[] tokens = ids ? Models.parseIds(content) : tokenizer(name).encode(content);
         double nll = 0;
@@ -179,7 +181,7 @@ public class ModelCommands {
                      @Descriptor("MTP block k instead of the main model: its logits at position i predict token i+k+2")
                      @Parameter(names = {"--head"}, absentValue = "-1") int head,
                      @Descriptor("prompt text (ignored with --ids)") String... prompt) throws Exception {
-        String name = Models.pick(registry, model);
+        String name = choice.pick(model);
         int[] tokens = ids.isEmpty() ? tokenizer(name).encode(String.join(" ", prompt)) : Models.parseIds(ids);
         int positions = head < 0 ? tokens.length : tokens.length - head - 1;
         Npy[] npy = new Npy[1];   // opened at the first row, when the vocabulary size is known

@@ -1,26 +1,10 @@
 package io.tessera.shell;
 
-import io.tessera.api.model.ModelInfo;
-import io.tessera.api.model.ModelRegistry;
 import java.util.Arrays;
-import java.util.List;
 
-/** Small helpers the commands share: choosing a model, parsing ids, log-probabilities. */
+/** Small helpers the commands share: parsing ids, log-probabilities. */
 final class Models {
     private Models() {
-    }
-
-    /** The model named, or the only loaded one when none is named. */
-    static String pick(ModelRegistry registry, String name) {
-        if (!name.isEmpty()) {
-            return name;
-        }
-        List<ModelInfo> models = registry.models();
-        if (models.size() != 1) {
-            throw new IllegalArgumentException(models.isEmpty() ? "no model loaded (model:load <dir>)"
-                    : "several models loaded: name one with --model");
-        }
-        return models.get(0).name();
     }
 
     /** Ids separated by commas and/or whitespace. */
