@@ -13,8 +13,9 @@ times a random gain in [0.5, 2). Tensors are generated and written chunk by chun
 files (our own safetensors writer: header first, then data), so memory stays around 100 MB.
 
 Venv (the machine's local wheel store, no PyPI):
-    python3 -m venv .venv && .venv/bin/pip install --index-url file:///opt/pypi/simple \
-        --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels numpy
+    python3 -m venv .venv && .venv/bin/pip install $WHEEL_STORE numpy
+    # $WHEEL_STORE: pip options naming the machine's local wheel store, as `pip config list` shows them
+    # (its index URLs and find-links folder); no public index is needed.
 Run:
     .venv/bin/python tools/bench/make_bench_checkpoint.py OUT_DIR [--seed 0] [--mtp-layers 0] [--shard-gb 2]
 """

@@ -11,9 +11,10 @@ margins, and goldens.json describing it all. Arrays are float32 .npy (version 1.
 See tools/reference/README.md for the layout and conventions.
 
 Venv (the machine's local wheel store, no PyPI):
-    python3 -m venv .venv && .venv/bin/pip install --index-url file:///opt/pypi/simple \
-        --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels \
+    python3 -m venv .venv && .venv/bin/pip install $WHEEL_STORE \
         torch transformers==5.18.0 safetensors tokenizers ml_dtypes numpy
+    # $WHEEL_STORE: pip options naming the machine's local wheel store, as `pip config list` shows them
+    # (its index URLs and find-links folder); no public index is needed.
 Run from the repository root after tools/fixtures/make_fixtures.py:
     .venv/bin/python tools/reference/make_goldens.py
 It fails (non-zero exit) if the port and the independent reference disagree beyond 1e-5 relative.

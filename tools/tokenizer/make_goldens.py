@@ -2,8 +2,9 @@
 """Trains the small test tokenizer and writes golden ids/decodes from Hugging Face `tokenizers` (Rust).
 
 Needs a venv with tokenizers (made from the machine's local wheel store, no PyPI):
-  python3 -m venv .venv && .venv/bin/pip install --index-url file:///opt/pypi/simple \
-      --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels tokenizers transformers==5.18.0
+  python3 -m venv .venv && .venv/bin/pip install $WHEEL_STORE tokenizers transformers==5.18.0
+  # $WHEEL_STORE: pip options naming the machine's local wheel store, as `pip config list` shows them
+  # (its index URLs and find-links folder); no public index is needed.
 Usage (from the repository root; see tools/tokenizer/README.md):
   .venv/bin/python tools/tokenizer/make_goldens.py QWEN3_TOKENIZER_JSON bundles/tokenizer/src/test/resources/tokenizer
 

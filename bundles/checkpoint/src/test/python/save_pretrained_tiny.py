@@ -3,8 +3,9 @@ save_pretrained (native config spelling: layer_types, mlp_layer_types, rope_para
 expected.json with the first values of a few tensors, read back by SavedByTransformersTest.
 
 Run by hand from bundles/checkpoint (tests never need Python). A venv from the machine's local wheel store:
-  python3 -m venv .venv && .venv/bin/pip install --index-url file:///opt/pypi/simple \
-    --extra-index-url file:///opt/pypi-more/simple --find-links /opt/wheels torch transformers==5.18.0 safetensors
+  python3 -m venv .venv && .venv/bin/pip install $WHEEL_STORE torch transformers==5.18.0 safetensors
+  # $WHEEL_STORE: pip options naming the machine's local wheel store, as `pip config list` shows them
+  # (its index URLs and find-links folder); no public index is needed.
   .venv/bin/python src/test/python/save_pretrained_tiny.py
 """
 import json
