@@ -15,7 +15,6 @@ import java.util.Arrays;
  */
 final class KvPool implements AutoCloseable {
     private final KernelBackend backend;
-    private final int sequences;
     private final int[] capacity;      // per layer
     private final int[] distinct;      // distinct capacities
     private final int[] group;         // per layer: index into distinct
@@ -25,7 +24,6 @@ final class KvPool implements AutoCloseable {
 
     KvPool(KernelBackend backend, Attention[] attention, int sequences, int contextLength, int maxRows) {
         this.backend = backend;
-        this.sequences = sequences;
         int layers = attention.length;
         capacity = new int[layers];
         caches = new KvCache[layers];
@@ -52,10 +50,6 @@ final class KvPool implements AutoCloseable {
         return 4L * a.kvHeads() * (a.keyDim() + a.valueDim());
     }
 
-    int sequences() {
-        return sequences;
-    }
-
     /** Layers with a cache: main layers, then MTP blocks. */
     int layers() {
         return caches.length;
@@ -80,6 +74,7 @@ final class KvPool implements AutoCloseable {
                 base[r] = step.slots()[r] * distinct[g];
                 cap[r] = distinct[g];
             }
+            // the backend may keep the arrays while the step runs: each descriptor gets its own
             rows[g] = backend.rows(Arrays.copyOf(step.positions(), n), base.clone(), cap.clone());
         }
         return new StepRows(rows, group);

@@ -196,11 +196,6 @@ final class MiMoV2Flash implements AutoCloseable {
         backend.read(sampled, 0, out, 0, n);
     }
 
-    /** Logits of the rows asked for in the last {@link #forward}: {@code [wanted.length, vocab]}. */
-    Buffer logits() {
-        return logits;
-    }
-
     /** The attention of each main layer, then of each MTP block, for sizing the KV pool. */
     Attention[] attentions() {
         Attention[] all = new Attention[layers.length + mtp.length];
@@ -211,14 +206,6 @@ final class MiMoV2Flash implements AutoCloseable {
             all[layers.length + k] = mtp[k].attention();
         }
         return all;
-    }
-
-    ModelConfig config() {
-        return config;
-    }
-
-    KernelBackend backend() {
-        return backend;
     }
 
     @Override

@@ -84,10 +84,6 @@ final class Scheduler implements Runnable {
         return queue.size();
     }
 
-    int runningCount() {
-        return running.size();
-    }
-
     /** Stops the thread; every queued or running sequence ends with {@code ERROR}. */
     void stop() {
         stopped = true;

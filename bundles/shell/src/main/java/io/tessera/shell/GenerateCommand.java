@@ -71,15 +71,15 @@ public class GenerateCommand {
                          @Descriptor("prompt text (ignored with --ids)") String... prompt) throws Exception {
         PrintStream out = session.getConsole();
         String name = choice.pick(model);
-        Tokenizer tokenizer = null;
-        if (ids.isEmpty()) {
+        Tokenizer tokenizer;
+        try {
             tokenizer = tokenizers.forModel(directory(name));
-        } else {
-            try {
-                tokenizer = tokenizers.forModel(directory(name));
-            } catch (IOException | RuntimeException e) {
-                out.println("(no tokenizer: " + e.getMessage() + "; printing ids)");
+        } catch (IOException | RuntimeException e) {
+            if (ids.isEmpty()) {
+                throw e;   // text needs the tokenizer; ids alone do not
             }
+            out.println("(no tokenizer: " + e.getMessage() + "; printing ids)");
+            tokenizer = null;
         }
         int[] tokens = ids.isEmpty() ? tokenizer.encode(String.join(" ", prompt)) : Models.parseIds(ids);
         Set<Integer> stop = tokenizer == null ? Set.of() : tokenizer.stopTokens();

@@ -98,7 +98,10 @@ public interface KernelBackend {
      */
     KvCache allocateKv(int slots, int kvHeads, int keyDim, int valueDim);
 
-    /** Makes the row descriptor of one step (see {@link Rows}). */
+    /**
+     * Makes the row descriptor of one step (see {@link Rows}). The backend may read the arrays until the
+     * descriptor is closed: the caller must not change them before.
+     */
     Rows rows(int[] positions, int[] kvBase, int[] kvCapacity);
 
     /** Copies {@code len} floats from the host into {@code dst}, starting at flat element {@code offset}. */
