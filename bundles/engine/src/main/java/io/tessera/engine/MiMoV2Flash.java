@@ -60,6 +60,7 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer hiddenStore; // [sequences × hiddenRing, hidden]
     private final Buffer hiddenIndex; // I32 [maxRows, 1]
     private final Buffer draftHidden; // [maxRows, hidden]
+    private final int[] hiddenSlots;  // host side of hiddenIndex, reused every step
 
     private record Layer(LayerSpec spec, Weight inputLayernorm, Attention attention, Weight postAttentionLayernorm,
                          FeedForward mlp) {
@@ -114,6 +115,7 @@ final class MiMoV2Flash implements AutoCloseable {
                     hidden));
             hiddenIndex = owned.add(backend.allocate(DType.I32, maxRows, 1));
             draftHidden = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            hiddenSlots = new int[maxRows];
         } catch (CheckpointException | RuntimeException e) {
             owned.close();
             throw e;
@@ -162,12 +164,12 @@ final class MiMoV2Flash implements AutoCloseable {
         logits(normed, wanted);
     }
 
+    /** Each row's slot in the hN ring: its sequence's ring, at its position modulo the ring. */
     private int[] hiddenSlots(Step step) {
-        int[] slots = new int[step.count()];
-        for (int r = 0; r < slots.length; r++) {
-            slots[r] = step.slots()[r] * hiddenRing + step.positions()[r] % hiddenRing;
+        for (int r = 0; r < step.count(); r++) {
+            hiddenSlots[r] = step.slots()[r] * hiddenRing + step.positions()[r] % hiddenRing;
         }
-        return slots;
+        return hiddenSlots;
     }
 
     /** lm_head over the wanted rows of a final-normed {@code [R, hidden]} buffer. */
