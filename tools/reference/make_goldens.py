@@ -15,8 +15,8 @@ Venv (the machine's local wheel store, no PyPI):
         torch transformers==5.18.0 safetensors tokenizers ml_dtypes numpy
     # $WHEEL_STORE: pip options naming the machine's local wheel store, as `pip config list` shows them
     # (its index URLs and find-links folder); no public index is needed.
-Run from the repository root after tools/fixtures/make_fixtures.py:
-    .venv/bin/python tools/reference/make_goldens.py
+Run from the repository root after tools/fixtures/make_fixtures.py (and tools/train for the embedded model):
+    .venv/bin/python tools/reference/make_goldens.py [NAME ...]     # default: every entry of FIXTURES
 It fails (non-zero exit) if the port and the independent reference disagree beyond 1e-5 relative.
 """
 import json
@@ -38,17 +38,28 @@ import mimo_reference  # noqa: E402
 import mtp_reference  # noqa: E402
 from native_port import RoutingMargins, build_model, load_hub, mtp_block_model  # noqa: E402
 
-FIXTURES = ["tiny-a", "tiny-b"]
+# name -> (checkpoint directory under the repository root, prompt text, windows spanned by the long prompt)
+FIXTURES = {"tiny-a": ("tools/fixtures/models/tiny-a", "prose", 4),
+            "tiny-b": ("tools/fixtures/models/tiny-b", "prose", 4),
+            # The embedded default model (tools/train): Java prompts; a shorter long prompt keeps its goldens small.
+            "tessera-java-mini": ("distribution/model", "java", 2)}
 NATIVE_COPIES = {"tiny-a": "tiny-a-native"}
 GREEDY_TOKENS = 32
 AGREEMENT = 1e-5  # port vs independent reference: max |diff| / max |logit|
 TOLERANCE = 1e-3  # intended for the Java tests: max |diff| <= 1e-3 * max |logit|
 
-TEXT = ("The sliding window keeps only the most recent keys, while the global layers see the whole context. "
+TEXT = {"prose": ("The sliding window keeps only the most recent keys, while the global layers see the whole context. "
         "Each expert is a small gated network and the router picks a few of them for every token. "
         "public final class Window { private final int size; public Window(int size) { this.size = size; } "
         "public int size() { return size; } @Override public String toString() { return \"Window[\" + size + \"]\"; } } "
-        "The sink logit absorbs attention mass that no key deserves, so the weights may sum to less than one. ")
+        "The sink logit absorbs attention mass that no key deserves, so the weights may sum to less than one. "),
+        "java": ("    /**\n     * Returns the index of the first element equal to the given key, or -1.\n     */\n"
+                 "    public static int indexOf(int[] array, int key) {\n        for (int i = 0; i < array.length; i++) {\n"
+                 "            if (array[i] == key) {\n                return i;\n            }\n        }\n"
+                 "        return -1;\n    }\n\n    @Override\n    public String toString() {\n"
+                 "        StringBuilder sb = new StringBuilder(\"[\");\n        for (int i = 0; i < size; i++) {\n"
+                 "            if (i > 0) {\n                sb.append(\", \");\n            }\n"
+                 "            sb.append(elements[i]);\n        }\n        return sb.append(']').toString();\n    }\n")}
 GREEDY = {
     "greedy_code": "public static int max(int a, int b) {",
     "greedy_chat": "<|im_start|>user\nWrite a loop over a list.<|im_end|>\n<|im_start|>assistant\n<think></think>",
@@ -80,11 +91,13 @@ def longest_prefix_within(tok, text, n):
 
 def golden_prompts(name, tok):
     """Prompt list of a fixture: kind 'logits', 'greedy' or 'mtp', with text and ids."""
-    window = json.load(open(os.path.join(MODELS, name, "config.json")))["sliding_window"]
-    text, ids = longest_prefix_within(tok, TEXT, window - 2)
+    directory, kind, windows = FIXTURES[name]
+    source = TEXT[kind]
+    window = json.load(open(os.path.join(ROOT, directory, "config.json")))["sliding_window"]
+    text, ids = longest_prefix_within(tok, source, window - 2)
     prompts = [dict(name="short", kind="logits", text=text, ids=ids)]
-    for pname, kind, n in (("long", "logits", 4 * window + 3), ("mtp", "mtp", window + 8)):
-        text, ids = prefix_of(tok, TEXT, n)
+    for pname, kind, n in (("long", "logits", windows * window + 3), ("mtp", "mtp", window + 8)):
+        text, ids = prefix_of(tok, source, n)
         prompts.append(dict(name=pname, kind=kind, text=text, ids=ids))
     for pname, text in GREEDY.items():
         prompts.append(dict(name=pname, kind="greedy", text=text, ids=tok.encode(text).ids))
@@ -102,7 +115,7 @@ def save_npy(directory, fname, array):
 class Fixture:
     def __init__(self, name):
         self.name = name
-        self.dir = os.path.join(MODELS, name)
+        self.dir = os.path.join(ROOT, FIXTURES[name][0])
         self.tok = Tokenizer.from_file(os.path.join(self.dir, "tokenizer.json"))
         self.tokens = self.tok.get_vocab_size(with_added_tokens=True)
         self.cfg, self.weights = load_hub(self.dir)
@@ -208,7 +221,7 @@ def make(name):
     all_margins = [m for m in routing.values() if m is not None]
     doc = {
         "fixture": name,
-        "checkpoint": f"tools/fixtures/models/{name}",
+        "checkpoint": FIXTURES[name][0],
         "native_checkpoint": f"tools/fixtures/models/{NATIVE_COPIES[name]}" if name in NATIVE_COPIES else None,
         "vocab_size": V,
         "tokenizer_size": fx.tokens,
@@ -245,7 +258,11 @@ def native_copy_diff(fx, native_name, ids):
 
 def main():
     torch.set_num_threads(1)  # deterministic reductions
-    for name in FIXTURES:
+    names = sys.argv[1:] or list(FIXTURES)
+    unknown = set(names) - set(FIXTURES)
+    if unknown:
+        sys.exit(f"unknown fixtures {sorted(unknown)}; known: {list(FIXTURES)}")
+    for name in names:
         make(name)
 
 
