@@ -252,7 +252,11 @@ public class Engine implements ModelRegistry, Generator {
         model.forget(target);
         String refused = model.refresh(options(backend), report);
         ModelInfo info = model.info();
-        if (info.state() != ModelInfo.State.READY || !backend.equals(info.backend())) {
+        if (info.state() != ModelInfo.State.READY) {
+            throw new IllegalStateException("model '" + modelName + "' is waiting for " + String.join(", ",
+                    info.waitingFor()) + "; it moves to " + backend + " once assembled");
+        }
+        if (!backend.equals(info.backend())) {
             model.prefer(previous);
             throw new IllegalStateException("model '" + modelName + "' stays on backend " + info.backend()
                     + ": the swap to " + backend + " was refused (" + refused + ")");
