@@ -57,7 +57,7 @@ public class ShellCommandsTest {
 
     @Test
     void backendsModelsSwapAndRoutingFromTheShell(@TempDir Path dir) throws Exception {
-        Path checkpoint = Goldens.all(Path.of(context.getProperty("tessera.repo"))).get(0).checkpoint();
+        Path checkpoint = checkpoint();
         String list = run("backend:list");
         assertTrue(list.startsWith("BACKEND"), list);
         assertTrue(list.lines().anyMatch(l -> l.startsWith("cpu ") && l.contains(" 100 ") && l.contains("threads")),
@@ -124,11 +124,23 @@ public class ShellCommandsTest {
             engine.update(new Hashtable<>(Map.of("waitSeconds", "soon", "maxRows", "32")));
             awaitTrue(() -> run("model:list").contains("! io.tessera.engine: waitSeconds=soon not applied"));
             assertTrue(run("backend:list").contains("waitSeconds=soon not applied"));
+
+            // the preferred backend applies at once: a loaded model without its own preference moves there
+            run("model:load -n shell-config " + checkpoint());
+            assertTrue(run("model:list").lines().anyMatch(l -> l.startsWith("shell-config") && l.contains(" cpu ")));
+            engine.update(new Hashtable<>(Map.of("backend", "reference")));
+            awaitTrue(() -> run("model:list").lines().anyMatch(l -> l.startsWith("shell-config")
+                    && l.contains(" reference ")));
         } finally {
             cpu.delete();
             engine.delete();
+            run("model:unload shell-config");
         }
         awaitTrue(() -> !run("backend:list").contains("not applied"));
+    }
+
+    private Path checkpoint() throws Exception {
+        return Goldens.all(Path.of(context.getProperty("tessera.repo"))).get(0).checkpoint();
     }
 
     private String run(String script) {
