@@ -280,9 +280,9 @@ final class Scheduler implements Runnable {
     }
 
     /**
-     * A sequence whose KV (or hN ring) went with a backend that left without a successor: an evaluation fails (its
-     * logits were delivered), a generation recomputes its state from its tokens, which gives the same tokens
-     * (rows are batch-invariant).
+     * A sequence whose KV or hN ring could not move to the current assembly (its backend left while the model
+     * waited for a component, or the assembly changed shape): an evaluation fails (its logits were delivered), a
+     * generation recomputes its state from its tokens, which gives the same tokens (rows are batch-invariant).
      */
     private void recompute(Sequence s) {
         if (s.evaluation != null) {

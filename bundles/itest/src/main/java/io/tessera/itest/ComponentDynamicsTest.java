@@ -19,7 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,8 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
@@ -52,6 +56,9 @@ public class ComponentDynamicsTest {
 
     @InjectService
     Generator generator;
+
+    @InjectService
+    ConfigurationAdmin configurations;
 
     @Test
     void eachComponentBundleStopsAndStartsUnderLoad() throws Exception {
@@ -98,6 +105,35 @@ public class ComponentDynamicsTest {
             }
         } finally {
             registry.unload("dynamics");
+        }
+    }
+
+    /** While a component stays away longer than {@code waitSeconds}, waiting requests fail instead of hanging. */
+    @Test
+    void requestsWaitBoundedForAMissingComponent() throws Exception {
+        Configuration engine = configurations.getConfiguration("io.tessera.engine", "?");
+        Bundle moe = bundle("io.tessera.moe");
+        registry.load(checkpoint(), "bounded", "cpu", null);
+        try {
+            engine.update(new Hashtable<>(Map.of("waitSeconds", "1")));
+            Thread.sleep(200);   // Configuration Admin delivers asynchronously
+            moe.stop();
+            long start = System.nanoTime();
+            GenerationResult result = generator.submit(new GenerationRequest("bounded", PROMPT, 8,
+                    SamplingParams.GREEDY, Set.of(), 0, false, null), ids -> { }).result().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            double waited = (System.nanoTime() - start) / 1e9;
+            assertEquals(GenerationResult.Finish.ERROR, result.finish());
+            assertTrue(waited >= 0.9 && waited < 10, "waited " + waited + " s");
+            moe.start();
+            awaitTrue(() -> registry.info("bounded").orElseThrow().state() == ModelInfo.State.READY);
+            assertEquals(8, generate("bounded", PROMPT, 8).length);
+        } finally {
+            if (moe.getState() != Bundle.ACTIVE) {
+                moe.start();
+            }
+            engine.delete();
+            registry.unload("bounded");
         }
     }
 
@@ -190,8 +226,12 @@ public class ComponentDynamicsTest {
     }
 
     private int[] generate(String model, int[] prompt) throws Exception {
-        return tokens(generator.submit(new GenerationRequest(model, prompt, 200, SamplingParams.GREEDY, Set.of(), 3,
-                false, null), ids -> { }));
+        return generate(model, prompt, 200);
+    }
+
+    private int[] generate(String model, int[] prompt, int maxTokens) throws Exception {
+        return tokens(generator.submit(new GenerationRequest(model, prompt, maxTokens, SamplingParams.GREEDY,
+                Set.of(), 3, false, null), ids -> { }));
     }
 
     private static int[] tokens(Generation generation) throws Exception {
