@@ -3,12 +3,24 @@ package io.tessera.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EngineConfigTest {
+    /** The metatype operators see and the parser's defaults are one set of values. */
+    @Test
+    void defaultsAreTheMetatypeDefaults() throws Exception {
+        for (Method attribute : EngineSettings.class.getDeclaredMethods()) {
+            Object parsed = EngineConfig.class.getMethod(attribute.getName()).invoke(EngineConfig.DEFAULTS);
+            assertEquals(attribute.getDefaultValue(), parsed, attribute.getName());
+        }
+        assertEquals(EngineConfig.class.getRecordComponents().length,
+                EngineSettings.class.getDeclaredMethods().length);
+    }
+
     @Test
     void stringsFromACfgFileParse() {
         List<String> problems = new ArrayList<>();
