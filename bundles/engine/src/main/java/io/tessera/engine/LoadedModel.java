@@ -39,8 +39,11 @@ final class LoadedModel {
     private final Condition assembled = lock.newCondition();
     private final Object refreshing = new Object();               // one reassembly at a time
     private final Scheduler scheduler;
-    /** Backends whose assembly of this model failed, with the reason; not retried until asked or re-registered. */
-    private final Map<KernelBackend, String> failed = new ConcurrentHashMap<>();
+    /**
+     * Backends whose assembly of this model failed, with the components it was tried with and the reason; not
+     * retried with the same components until asked ({@link #forget}) or re-registered.
+     */
+    private final Map<KernelBackend, Failure> failed = new ConcurrentHashMap<>();
     private volatile String preferredBackend;
     private volatile String lastSwap;
     private Components components;
@@ -96,9 +99,14 @@ final class LoadedModel {
         return lastSwap;
     }
 
+    private record Failure(Components option, String reason) {
+    }
+
     /** Why assembling this model failed on each backend that failed. */
     Map<KernelBackend, String> failures() {
-        return Map.copyOf(failed);
+        Map<KernelBackend, String> reasons = new LinkedHashMap<>();
+        failed.forEach((backend, failure) -> reasons.put(backend, failure.reason()));
+        return reasons;
     }
 
     /** Forgets a backend's failure (it re-registered, or an operator asks for it again). */
@@ -125,9 +133,9 @@ final class LoadedModel {
                 if (current(option)) {
                     return refused;
                 }
-                String failure = failed.get(option.backend());
-                if (failure != null) {
-                    refused = refused == null ? failure : refused;
+                Failure failure = failed.get(option.backend());
+                if (failure != null && failure.option().equals(option)) {
+                    refused = refused == null ? failure.reason() : refused;
                     continue;
                 }
                 try {
@@ -135,10 +143,11 @@ final class LoadedModel {
                     progress.accept("prepared on backend " + option.backend().name()
                             + "; switching at the next step boundary");
                     commit(option, next, progress);
+                    failed.remove(option.backend());
                     return refused;
                 } catch (Exception | OutOfMemoryError e) {
                     String reason = option.backend().name() + ": " + (e.getMessage() != null ? e.getMessage() : e);
-                    failed.put(option.backend(), reason);
+                    failed.put(option.backend(), new Failure(option, reason));
                     refused = refused == null ? reason : refused;
                     progress.accept("assembly on " + reason + ": refused");
                     LOG.warn("model {}: assembly on backend {} refused: {}", name, option.backend().name(),
