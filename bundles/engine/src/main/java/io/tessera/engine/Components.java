@@ -15,9 +15,9 @@ import java.util.TreeSet;
 
 /**
  * A snapshot of the component services present: attention factories by {@code attention.kind}, the feed-forward
- * factory, router kinds, the draft head (optional: without it a model runs without speculation) and the chosen
- * backend. Records compare by service identity, so a model reassembles only
- * when a service it uses changed.
+ * factory, router kinds, the draft head (optional: without it a model runs without speculation) and one backend
+ * (the engine offers a model the same components on each registered backend, preferred first). Records compare
+ * by service identity, so a model reassembles only when a service it uses changed.
  */
 record Components(Map<String, AttentionFactory> attention, FeedForwardFactory feedForward, Set<String> routers,
                   DraftHead draftHead, KernelBackend backend) {
@@ -27,11 +27,10 @@ record Components(Map<String, AttentionFactory> attention, FeedForwardFactory fe
     }
 
     /** What a model with this config waits for, as service filters; empty when it can be assembled. */
-    List<String> missing(ModelConfig config, String requestedBackend) {
+    List<String> missing(ModelConfig config) {
         List<String> missing = new ArrayList<>();
         if (backend == null) {
-            missing.add(requestedBackend == null ? "(objectClass=" + KernelBackend.class.getName() + ")"
-                    : "(" + KernelBackend.BACKEND + "=" + requestedBackend + ")");
+            missing.add("(objectClass=" + KernelBackend.class.getName() + ")");
         }
         Set<String> kinds = new TreeSet<>();
         boolean moe = false;

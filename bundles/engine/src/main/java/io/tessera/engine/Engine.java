@@ -33,11 +33,14 @@ import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: loads models, assembles each from the component services present (matched to its layers by
@@ -48,6 +51,7 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(service = {ModelRegistry.class, Generator.class}, configurationPid = "io.tessera.engine")
 @Designate(ocd = EngineSettings.class)
 public class Engine implements ModelRegistry, Generator {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
     private final Map<String, AttentionFactory> attention = new ConcurrentHashMap<>();
     private final Set<String> routers = ConcurrentHashMap.newKeySet();
@@ -58,11 +62,33 @@ public class Engine implements ModelRegistry, Generator {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile TokenizerFactory tokenizers;
-    private volatile EngineSettings settings;
+    private volatile EngineConfig settings = EngineConfig.DEFAULTS;
+    private volatile List<String> configProblems = List.of();
 
     @Activate
-    void activate(EngineSettings settings) {
-        this.settings = settings;
+    void activate(Map<String, Object> properties) {
+        configure(properties);
+    }
+
+    /**
+     * A configuration change: batching and KV sizes apply to models loaded afterwards; the wait limit and the
+     * backend preference apply at once (models move to the preferred backend). Bad values are logged, listed by
+     * {@link #notices()} and not applied.
+     */
+    @Modified
+    void modified(Map<String, Object> properties) {
+        configure(properties);
+        for (LoadedModel model : models.values()) {
+            model.scheduler().waitLimit(settings.waitSeconds());
+        }
+        refreshAll();
+    }
+
+    private void configure(Map<String, Object> properties) {
+        List<String> problems = new ArrayList<>();
+        settings = EngineConfig.parse(properties, settings, problems);
+        problems.forEach(LOG::error);
+        configProblems = List.copyOf(problems);
     }
 
     @Deactivate
@@ -86,15 +112,20 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
+    /** A backend arriving: models move to it when they prefer it or it ranks higher (hot swap). */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(KernelBackend backend, Map<String, Object> properties) {
         backends.put(backend, properties);
         refreshAll();
     }
 
+    /** A backend leaving: it still works during this call, so models using it move off it with their KV. */
     void removeBackend(KernelBackend backend) {
         backends.remove(backend);
         refreshAll();
+        for (LoadedModel model : models.values()) {
+            model.forget(backend);
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -149,17 +180,31 @@ public class Engine implements ModelRegistry, Generator {
 
     private void refreshAll() {
         for (LoadedModel model : models.values()) {
-            model.refresh(components(model.requestedBackend()), line -> { });
+            model.refresh(options(model.preferredBackend()), line -> { });
         }
     }
 
-    /** The services present now; the backend is the one asked for, else the highest-ranked. */
-    private Components components(String requestedBackend) {
-        KernelBackend backend = backends.entrySet().stream()
-                .filter(e -> requestedBackend == null || requestedBackend.equals(e.getValue().get(KernelBackend.BACKEND)))
-                .max(Comparator.comparingInt(e -> ranking(e.getValue())))
-                .map(Map.Entry::getKey).orElse(null);
-        return new Components(Map.copyOf(attention), feedForward, Set.copyOf(routers), draftHead, backend);
+    /**
+     * The services present now, once per registered backend in order of preference: the model's own backend,
+     * then the configured one, then by {@code service.ranking}. One option without a backend when none is there.
+     */
+    private List<Components> options(String preferred) {
+        String configured = settings.backend();
+        Comparator<Map.Entry<KernelBackend, Map<String, Object>>> order = Comparator
+                .comparing((Map.Entry<KernelBackend, Map<String, Object>> e) -> !name(e.getValue()).equals(preferred))
+                .thenComparing(e -> !name(e.getValue()).equals(configured))
+                .thenComparing(e -> -ranking(e.getValue()));
+        Map<String, AttentionFactory> kinds = Map.copyOf(attention);
+        Set<String> routerKinds = Set.copyOf(routers);
+        FeedForwardFactory mlp = feedForward;
+        DraftHead head = draftHead;
+        List<Components> options = backends.entrySet().stream().sorted(order)
+                .map(e -> new Components(kinds, mlp, routerKinds, head, e.getKey())).toList();
+        return options.isEmpty() ? List.of(new Components(kinds, mlp, routerKinds, head, null)) : options;
+    }
+
+    private static String name(Map<String, Object> properties) {
+        return String.valueOf(properties.get(KernelBackend.BACKEND));
     }
 
     private static int ranking(Map<String, Object> properties) {
@@ -181,15 +226,55 @@ public class Engine implements ModelRegistry, Generator {
         }
         report.accept("opening " + directory);
         Checkpoint checkpoint = checkpoints.open(directory);
-        LoadedModel model = new LoadedModel(modelName, checkpoint, backend, settings, tokenizerSize(directory,
+        EngineConfig config = settings;
+        LoadedModel model = new LoadedModel(modelName, checkpoint, backend, config, tokenizerSize(directory,
                 checkpoint.config().vocabSize(), report));
         if (models.putIfAbsent(modelName, model) != null) {
             checkpoint.close();
             throw new IllegalArgumentException("a model named '" + modelName + "' is already loaded");
         }
-        model.refresh(components(backend), report);
+        model.scheduler().waitLimit(config.waitSeconds());
+        model.refresh(options(backend), report);
         model.scheduler().start();
         return model.info();
+    }
+
+    @Override
+    public ModelInfo useBackend(String modelName, String backend, Consumer<String> progress) {
+        Consumer<String> report = progress == null ? line -> { } : progress;
+        LoadedModel model = model(modelName);
+        KernelBackend target = backends.entrySet().stream().filter(e -> name(e.getValue()).equals(backend))
+                .map(Map.Entry::getKey).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                        "backend: no backend named '" + backend + "' is registered (registered: " + String.join(", ",
+                                backends.values().stream().map(Engine::name).sorted().toList()) + ")"));
+        String previous = model.preferredBackend();
+        model.prefer(backend);
+        model.forget(target);
+        String refused = model.refresh(options(backend), report);
+        ModelInfo info = model.info();
+        if (info.state() != ModelInfo.State.READY) {
+            throw new IllegalStateException("model '" + modelName + "' is waiting for " + String.join(", ",
+                    info.waitingFor()) + "; it moves to " + backend + " once assembled");
+        }
+        if (!backend.equals(info.backend())) {
+            model.prefer(previous);
+            throw new IllegalStateException("model '" + modelName + "' stays on backend " + info.backend()
+                    + ": the swap to " + backend + " was refused (" + refused + ")");
+        }
+        return info;
+    }
+
+    @Override
+    public List<String> notices() {
+        List<String> notices = new ArrayList<>(configProblems);
+        for (LoadedModel model : models.values()) {
+            model.failures().forEach((backend, reason) -> notices.add("model " + model.name()
+                    + ": assembly on backend " + reason));
+            if (model.lastSwap() != null) {
+                notices.add("model " + model.name() + ": last swap " + model.lastSwap());
+            }
+        }
+        return notices;
     }
 
     /**

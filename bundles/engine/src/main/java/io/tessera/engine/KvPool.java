@@ -21,6 +21,7 @@ final class KvPool implements AutoCloseable {
     private final KvCache[] caches;
     private final Resources owned = new Resources();
     private final long bytes;
+    private static final int COPY_FLOATS = 1 << 20;   // host staging of a KV copy: at most 4 MiB per array
 
     KvPool(KernelBackend backend, Attention[] attention, int sequences, int contextLength, int maxRows) {
         this.backend = backend;
@@ -61,6 +62,57 @@ final class KvPool implements AutoCloseable {
 
     long bytes() {
         return bytes;
+    }
+
+    KernelBackend backend() {
+        return backend;
+    }
+
+    /** Whether {@code other} has the same layers, capacities and head shapes, so its slots map one to one. */
+    boolean sameShape(KvPool other) {
+        if (!Arrays.equals(capacity, other.capacity)) {
+            return false;
+        }
+        for (int l = 0; l < caches.length; l++) {
+            KvCache a = caches[l];
+            KvCache b = other.caches[l];
+            if (a.kvHeads() != b.kvHeads() || a.keyDim() != b.keyDim() || a.valueDim() != b.valueDim()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Copies the live KV of every sequence slot into {@code target} (same shape, any backend) through the
+     * backend-neutral {@link KernelBackend#readKv}/{@link KernelBackend#writeKv}: sequence slot {@code s} has
+     * written positions {@code [0, extent[s])}, which fill a ring layer's slots once they reach its capacity.
+     * Returns the positions copied, summed over layers.
+     */
+    long copyTo(KvPool target, int[] extent) {
+        long copied = 0;
+        float[] keys = new float[0];
+        float[] values = new float[0];
+        for (int l = 0; l < caches.length; l++) {
+            KvCache from = caches[l];
+            int perChunk = Math.max(1, COPY_FLOATS / (from.kvHeads() * Math.max(from.keyDim(), from.valueDim())));
+            for (int s = 0; s < extent.length; s++) {
+                int count = Math.min(extent[s], capacity[l]);
+                for (int done = 0; done < count; done += perChunk) {
+                    int n = Math.min(perChunk, count - done);
+                    int slot = s * capacity[l] + done;
+                    if (keys.length < n * from.kvHeads() * from.keyDim()
+                            || values.length < n * from.kvHeads() * from.valueDim()) {
+                        keys = new float[n * from.kvHeads() * from.keyDim()];
+                        values = new float[n * from.kvHeads() * from.valueDim()];
+                    }
+                    backend.readKv(from, slot, n, keys, values);
+                    target.backend.writeKv(target.caches[l], slot, n, keys, values);
+                }
+                copied += count;
+            }
+        }
+        return copied;
     }
 
     /** The backend row descriptors of one step, one per distinct capacity; close after the step. */

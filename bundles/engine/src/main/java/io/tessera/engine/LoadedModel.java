@@ -2,41 +2,62 @@ package io.tessera.engine;
 
 import io.tessera.api.checkpoint.Checkpoint;
 import io.tessera.api.checkpoint.ModelConfig;
+import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.ModelInfo;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A loaded model: its retained checkpoint, the assembly built from the current component services (or what it
  * waits for), the engine-owned KV pool and its scheduler. The scheduler's steps and reassembly exclude each other
  * through one lock.
+ *
+ * <p>Reassembly is prepare-then-commit (hot swap): the new assembly (and, on another backend, a new KV pool) is
+ * built while the old one keeps serving; at the next step boundary the live KV moves in the backend-neutral form of
+ * {@link io.tessera.api.kernel.KernelBackend#readKv} and the old assembly is freed only after the switch. An
+ * assembly that fails (no memory, a backend that fails) is refused with its reason and the next backend tried.
  */
 final class LoadedModel {
+    private static final Logger LOG = LoggerFactory.getLogger(LoadedModel.class);
+
     private final String name;
     private final Checkpoint checkpoint;
-    private final String requestedBackend;
-    private final EngineSettings settings;
+    private final EngineConfig settings;
     private final int vocab;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock(true);   // fair: a waiting commit goes at the next step end
     private final Condition assembled = lock.newCondition();
+    private final Object refreshing = new Object();               // one reassembly at a time
     private final Scheduler scheduler;
+    /**
+     * Backends whose assembly of this model failed, with the components it was tried with and the reason; not
+     * retried with the same components until asked ({@link #forget}) or re-registered.
+     */
+    private final Map<KernelBackend, Failure> failed = new ConcurrentHashMap<>();
+    private volatile String preferredBackend;
+    private volatile String lastSwap;
     private Components components;
     private MiMoV2Flash net;
     private KvPool kv;
     private int kvEpoch;
+    private int hiddenEpoch;
     private List<String> waitingFor = List.of("assembly");
 
-    LoadedModel(String name, Checkpoint checkpoint, String requestedBackend, EngineSettings settings, int vocab) {
+    LoadedModel(String name, Checkpoint checkpoint, String preferredBackend, EngineConfig settings, int vocab) {
         this.name = name;
         this.vocab = vocab;
         this.checkpoint = checkpoint;
-        this.requestedBackend = requestedBackend;
+        this.preferredBackend = preferredBackend;
         this.settings = settings;
         ModelConfig config = checkpoint.config();
         this.scheduler = new Scheduler(this, settings.sequences(), settings.maxRows(), settings.queueLimit(),
@@ -51,8 +72,13 @@ final class LoadedModel {
         return checkpoint.config();
     }
 
-    String requestedBackend() {
-        return requestedBackend;
+    /** The backend this model was loaded with or moved to ({@code backend:use}); null: the engine's choice. */
+    String preferredBackend() {
+        return preferredBackend;
+    }
+
+    void prefer(String backend) {
+        preferredBackend = backend;
     }
 
     /** Ids that may be sampled: {@code [0, vocab)}. */
@@ -68,50 +94,177 @@ final class LoadedModel {
         return Math.min(settings.contextLength(), config().maxPositionEmbeddings());
     }
 
+    /** The last hot swap, e.g. {@code "cpu -> reference: pause 2.41 ms, 412 KV positions moved"}, or null. */
+    String lastSwap() {
+        return lastSwap;
+    }
+
+    private record Failure(Components option, String reason) {
+    }
+
+    /** Why assembling this model failed on each backend that failed. */
+    Map<KernelBackend, String> failures() {
+        Map<KernelBackend, String> reasons = new LinkedHashMap<>();
+        failed.forEach((backend, failure) -> reasons.put(backend, failure.reason()));
+        return reasons;
+    }
+
+    /** Forgets a backend's failure (it re-registered, or an operator asks for it again). */
+    void forget(KernelBackend backend) {
+        failed.remove(backend);
+    }
+
     /**
-     * Brings the assembly in line with the services present: tears it down when a component it uses left
-     * (the KV pool survives unless the backend changed), builds it when everything is there.
+     * Brings the assembly in line with the services present. {@code options} hold the same components on each
+     * registered backend, preferred first (one option with a null backend when there is none). Takes the first
+     * option that assembles, skipping backends that failed before; keeps the current assembly when that option is
+     * the one in use. Returns why a preferred option was refused, or null.
      */
-    void refresh(Components now, Consumer<String> progress) {
+    String refresh(List<Components> options, Consumer<String> progress) {
+        synchronized (refreshing) {
+            Components first = options.getFirst();
+            List<String> missing = first.missing(config());
+            if (!missing.isEmpty()) {
+                tearDown(first, missing, options);
+                return null;
+            }
+            String refused = null;
+            for (Components option : options) {
+                if (current(option)) {
+                    return refused;
+                }
+                Failure failure = failed.get(option.backend());
+                if (failure != null && failure.option().equals(option)) {
+                    refused = refused == null ? failure.reason() : refused;
+                    continue;
+                }
+                try {
+                    Prepared next = prepare(option, progress);
+                    progress.accept("prepared on backend " + option.backend().name()
+                            + "; switching at the next step boundary");
+                    commit(option, next, progress);
+                    failed.remove(option.backend());
+                    return refused;
+                } catch (Exception | OutOfMemoryError e) {
+                    String reason = option.backend().name() + ": " + (e.getMessage() != null ? e.getMessage() : e);
+                    failed.put(option.backend(), new Failure(option, reason));
+                    refused = refused == null ? reason : refused;
+                    progress.accept("assembly on " + reason + ": refused");
+                    LOG.warn("model {}: assembly on backend {} refused: {}", name, option.backend().name(),
+                            e.toString());
+                }
+            }
+            tearDown(first, List.of("assembly failed: " + refused), options);
+            return refused;
+        }
+    }
+
+    /** Whether {@code option} is the assembly in use; under {@code refreshing}, the only writer of both fields. */
+    private boolean current(Components option) {
+        return net != null && option.equals(components);
+    }
+
+    /** A new assembly and, unless the current pool is on the same backend and fits it, a new KV pool. */
+    private record Prepared(MiMoV2Flash net, KvPool kv) {
+    }
+
+    /** Builds the assembly of {@code option} while the current one keeps serving. */
+    private Prepared prepare(Components option, Consumer<String> progress) throws Exception {
+        progress.accept("assembling on backend " + option.backend().name());
+        MiMoV2Flash next = new MiMoV2Flash(option.backend(), checkpoint, option, settings.maxRows(),
+                settings.sequences(), progress);
+        try {
+            KvPool pool = kv;   // only refresh() and close() replace it, both under `refreshing`
+            boolean reuse = pool != null && pool.backend() == option.backend()
+                    && pool.layers() == next.attentions().length;
+            return new Prepared(next, reuse ? null : new KvPool(option.backend(), next.attentions(),
+                    settings.sequences(), contextLength(), settings.maxRows()));
+        } catch (RuntimeException | Error e) {
+            next.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Switches to a prepared assembly at a step boundary: moves the live KV (and the draft heads' hN ring) to it,
+     * then frees what the old assembly held, after the switch. Sequences whose state could not move recompute it
+     * (the scheduler compares epochs).
+     */
+    private void commit(Components option, Prepared next, Consumer<String> progress) {
+        MiMoV2Flash oldNet;
+        KvPool oldKv;
+        String from;
+        long pause;
+        long moved = 0;
         lock.lock();
         try {
-            if (now.equals(components) && net != null) {
-                return;
-            }
-            if (net != null) {
-                net.close();
-                net = null;
-            }
-            if (kv != null && (now.backend() == null || components == null || now.backend() != components.backend())) {
-                kv.close();
-                kv = null;
-            }
-            components = now;
-            waitingFor = now.missing(config(), requestedBackend);
-            if (!waitingFor.isEmpty()) {
-                return;
-            }
-            try {
-                net = new MiMoV2Flash(now.backend(), checkpoint, now, settings.maxRows(), settings.sequences(),
-                        progress);
-                if (kv == null || kv.layers() != net.attentions().length) {
-                    if (kv != null) {
-                        kv.close();
-                    }
-                    kv = new KvPool(now.backend(), net.attentions(), settings.sequences(), contextLength(),
-                            settings.maxRows());
+            long start = System.nanoTime();
+            oldNet = net;
+            oldKv = kv;
+            from = components == null || components.backend() == null ? null : components.backend().name();
+            if (next.kv() != null) {
+                if (oldKv != null && oldKv.sameShape(next.kv())) {
+                    moved = oldKv.copyTo(next.kv(), scheduler.extents());
+                } else {
                     kvEpoch++;
                 }
-                assembled.signalAll();
-            } catch (Exception | OutOfMemoryError e) {
-                if (net != null) {
-                    net.close();
-                    net = null;
-                }
-                waitingFor = List.of("assembly failed: " + e.getMessage());
+                kv = next.kv();
+            }
+            if (oldNet != null) {
+                oldNet.copyHiddenTo(next.net());
+            } else {
+                hiddenEpoch++;
+            }
+            net = next.net();
+            components = option;
+            waitingFor = List.of();
+            pause = System.nanoTime() - start;
+            assembled.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (oldNet != null) {
+            oldNet.close();
+        }
+        if (next.kv() != null && oldKv != null) {
+            oldKv.close();
+        }
+        String to = option.backend().name();
+        if (from != null && !from.equals(to)) {
+            lastSwap = String.format("%s -> %s: pause %.2f ms, %d KV positions moved", from, to, pause / 1e6,
+                    moved);
+            LOG.info("model {} swapped {}", name, lastSwap);
+            progress.accept("swapped " + lastSwap);
+        }
+    }
+
+    /**
+     * A component the assembly uses left: frees the assembly now (the component's bundle is stopping). The KV pool
+     * stays while its backend is still registered.
+     */
+    private void tearDown(Components now, List<String> missing, List<Components> options) {
+        KvPool lost = null;
+        MiMoV2Flash old;
+        lock.lock();
+        try {
+            old = net;
+            net = null;
+            components = now;
+            waitingFor = missing;
+            Set<KernelBackend> registered = new HashSet<>();
+            options.forEach(o -> registered.add(o.backend()));
+            if (kv != null && !registered.contains(kv.backend())) {
+                lost = kv;
+                kv = null;
             }
         } finally {
             lock.unlock();
+        }
+        if (old != null) {
+            old.close();
+        }
+        if (lost != null) {
+            lost.close();
         }
     }
 
@@ -142,9 +295,24 @@ final class LoadedModel {
         return kv;
     }
 
-    /** Changes whenever the KV pool is replaced: sequences admitted under an older epoch lost their cache. */
+    /** Changes whenever the KV pool is replaced without its content: sequences cached under an older one recompute. */
     int kvEpoch() {
         return kvEpoch;
+    }
+
+    /** Changes whenever an assembly starts without the draft heads' hN ring: drafting sequences recompute. */
+    int hiddenEpoch() {
+        return hiddenEpoch;
+    }
+
+    /** What the model waits for (empty when ready). */
+    List<String> waitingFor() {
+        lock.lock();
+        try {
+            return waitingFor;
+        } finally {
+            lock.unlock();
+        }
     }
 
     ModelInfo info() {
@@ -178,18 +346,20 @@ final class LoadedModel {
     /** Stops the scheduler, frees the assembly and KV, releases the checkpoint. */
     void close() {
         scheduler.stop();
-        lock.lock();
-        try {
-            if (net != null) {
-                net.close();
-                net = null;
+        synchronized (refreshing) {
+            lock.lock();
+            try {
+                if (net != null) {
+                    net.close();
+                    net = null;
+                }
+                if (kv != null) {
+                    kv.close();
+                    kv = null;
+                }
+            } finally {
+                lock.unlock();
             }
-            if (kv != null) {
-                kv.close();
-                kv = null;
-            }
-        } finally {
-            lock.unlock();
         }
         checkpoint.close();
     }

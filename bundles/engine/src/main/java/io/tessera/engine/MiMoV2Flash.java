@@ -198,6 +198,22 @@ final class MiMoV2Flash implements AutoCloseable {
         backend.read(sampled, 0, out, 0, n);
     }
 
+    /**
+     * Hot swap: copies the draft heads' ring of recent hN rows to {@code target}, an assembly of the same model on
+     * another backend (through the host: buffers of two backends never meet).
+     */
+    void copyHiddenTo(MiMoV2Flash target) {
+        if (mtp.length == 0 || target.mtp.length == 0) {
+            return;
+        }
+        int hidden = config.hiddenSize();
+        float[] row = new float[hidden];
+        for (int r = 0; r < hiddenStore.rows(); r++) {
+            backend.read(hiddenStore, (long) r * hidden, row, 0, hidden);
+            target.backend.write(target.hiddenStore, (long) r * hidden, row, 0, hidden);
+        }
+    }
+
     /** The attention of each main layer, then of each MTP block, for sizing the KV pool. */
     Attention[] attentions() {
         Attention[] all = new Attention[layers.length + mtp.length];

@@ -45,6 +45,9 @@ final class Scheduler implements Runnable {
     private final Sequence[] rowSequence;
     private final StepRouting routing;
     private long stepCount;
+    private final int[] extent;           // per KV slot: positions [0, extent) written since its sequence started
+    private volatile long waitNanos;      // how long requests wait for a missing component
+    private long waitingSince;            // when the running requests started waiting, 0 while assembled
 
     Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
         this.model = model;
@@ -67,6 +70,8 @@ final class Scheduler implements Runnable {
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
         routing = new StepRouting(model.config().expertsPerToken());
+        extent = new int[sequences];
+        waitNanos = TimeUnit.SECONDS.toNanos(60);
         thread = new Thread(this, "tessera-engine-" + model.name());
         thread.setDaemon(true);
     }
@@ -82,6 +87,19 @@ final class Scheduler implements Runnable {
 
     int queued() {
         return queue.size();
+    }
+
+    /** How long requests wait for a missing component before they fail. */
+    void waitLimit(long seconds) {
+        waitNanos = TimeUnit.SECONDS.toNanos(seconds);
+    }
+
+    /**
+     * Per KV slot, the positions written since its sequence started: what a hot swap copies. Read under the
+     * model's lock, which every step holds.
+     */
+    int[] extents() {
+        return extent;
     }
 
     /** Stops the thread; every queued or running sequence ends with {@code ERROR}. */
@@ -108,8 +126,10 @@ final class Scheduler implements Runnable {
                     continue;
                 }
                 if (!model.awaitReady(200)) {
-                    continue;   // a component is missing: requests wait until it returns
+                    failIfWaitedTooLong();   // a component is missing: requests wait, bounded, until it returns
+                    continue;
                 }
+                waitingSince = 0;
                 try {
                     step();
                 } catch (RuntimeException e) {
@@ -133,6 +153,23 @@ final class Scheduler implements Runnable {
         }
     }
 
+    private void failIfWaitedTooLong() {
+        long now = System.nanoTime();
+        if (waitingSince == 0) {
+            waitingSince = now;
+        } else if (now - waitingSince > waitNanos) {
+            LOG.error("model {}: requests failed after waiting {} s for {}", model.name(),
+                    TimeUnit.NANOSECONDS.toSeconds(now - waitingSince), String.join(", ", model.waitingFor()));
+            for (Sequence s : List.copyOf(running)) {
+                end(s, Finish.ERROR);
+            }
+            for (Sequence s; (s = queue.poll()) != null; ) {
+                s.finish(Finish.ERROR);
+            }
+            waitingSince = 0;
+        }
+    }
+
     private void admit() {
         while (!freeSlots.isEmpty() && !queue.isEmpty()) {
             start(queue.poll());
@@ -150,6 +187,7 @@ final class Scheduler implements Runnable {
         }
         s.slot = freeSlots.poll();
         s.cached = 0;
+        extent[s.slot] = 0;
         running.add(s);
     }
 
@@ -170,8 +208,9 @@ final class Scheduler implements Runnable {
                 end(s, Finish.CANCELLED);
             } else if (s.cached == 0) {
                 s.kvEpoch = model.kvEpoch();
-            } else if (s.kvEpoch != model.kvEpoch()) {
-                end(s, Finish.ERROR);   // its KV went with the backend that held it
+                s.hiddenEpoch = model.hiddenEpoch();
+            } else if (s.kvEpoch != model.kvEpoch() || s.draftLimit > 0 && s.hiddenEpoch != model.hiddenEpoch()) {
+                recompute(s);
             }
         }
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
@@ -241,6 +280,24 @@ final class Scheduler implements Runnable {
     }
 
     /**
+     * A sequence whose KV or hN ring could not move to the current assembly (its backend left while the model
+     * waited for a component, or the assembly changed shape): an evaluation fails (its logits were delivered), a
+     * generation recomputes its state from its tokens, which gives the same tokens (rows are batch-invariant).
+     */
+    private void recompute(Sequence s) {
+        if (s.evaluation != null) {
+            LOG.warn("model {}: an evaluation lost its KV cache with its backend", model.name());
+            end(s, Finish.ERROR);
+            return;
+        }
+        s.cached = 0;
+        s.draftCount = 0;
+        Arrays.fill(s.mtpDone, -1);
+        s.kvEpoch = model.kvEpoch();
+        s.hiddenEpoch = model.hiddenEpoch();
+    }
+
+    /**
      * Whether this step replays routing records: the router takes one mode per call, so a step's rows all replay
      * or none do; when both kinds wait, steps alternate.
      */
@@ -270,6 +327,7 @@ final class Scheduler implements Runnable {
         tokens[r] = token;
         positions[r] = position;
         slots[r] = s.slot;
+        extent[s.slot] = Math.max(extent[s.slot], position + 1);
         return r + 1;
     }
 

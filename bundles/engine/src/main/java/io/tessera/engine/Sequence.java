@@ -29,6 +29,7 @@ final class Sequence {
     int cached;          // tokens whose K/V are in the cache
     int slot = -1;       // KV slot while running
     int kvEpoch;         // the KV pool its cached tokens live in
+    int hiddenEpoch;     // the draft heads' hN ring its drafts read
     volatile boolean cancelled;
     final long submitted = System.nanoTime();
     long prefilled;      // when the last prompt token was processed

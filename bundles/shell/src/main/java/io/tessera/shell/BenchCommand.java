@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
@@ -27,6 +30,7 @@ import org.osgi.service.component.annotations.Reference;
  */
 @Component(service = BenchCommand.class, property = {"osgi.command.scope=tessera", "osgi.command.function=bench"})
 public class BenchCommand {
+    private static final int PROGRESS_SECONDS = 5;
     private final ModelRegistry registry;
     private final ModelChoice choice;
     private final Generator generator;
@@ -114,9 +118,8 @@ public class BenchCommand {
         boolean speculative = false;
         double acceptance = 0;
         for (int r = -warmup; r < runs; r++) {
-            GenerationResult result = generator.submit(new GenerationRequest(model, prompt, genTokens,
-                    SamplingParams.GREEDY, Set.of(), drafts, false, null), ids -> { }).result()
-                    .toCompletableFuture().get();
+            GenerationResult result = run(out, new GenerationRequest(model, prompt, genTokens, SamplingParams.GREEDY,
+                    Set.of(), drafts, false, null));
             if (result.finish() == GenerationResult.Finish.ERROR || result.finish() == GenerationResult.Finish.CANCELLED) {
                 throw new IllegalStateException("generation ended with " + result.finish());
             }
@@ -137,6 +140,25 @@ public class BenchCommand {
             }
         }
         return new Summary(prefill, decode, speculative, acceptance);
+    }
+
+    /** Runs one generation, printing how far it got every few seconds (a run on a big model takes a while). */
+    private GenerationResult run(PrintStream out, GenerationRequest request) throws Exception {
+        AtomicInteger generated = new AtomicInteger();
+        CompletableFuture<GenerationResult> done = generator.submit(request, ids -> generated.addAndGet(ids.length))
+                .result().toCompletableFuture();
+        long start = System.nanoTime();
+        while (true) {
+            try {
+                return done.get(PROGRESS_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                int n = generated.get();
+                out.printf(Locale.ROOT, "    ... %.0f s: %s%n", (System.nanoTime() - start) / 1e9,
+                        n == 0 ? "prefilling " + request.prompt().length + " tokens"
+                                : n + "/" + request.maxTokens() + " tokens");
+                out.flush();
+            }
+        }
     }
 
     private static String drafts(int drafts) {

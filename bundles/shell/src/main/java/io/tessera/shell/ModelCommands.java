@@ -24,10 +24,11 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
-/** {@code model:*} commands: load, list, info, unload, perplexity, eval. */
+/** {@code model:*} commands: load, list, info, unload, perplexity, eval, names. */
 @Component(service = ModelCommands.class, property = {"osgi.command.scope=model",
         "osgi.command.function=load", "osgi.command.function=list", "osgi.command.function=info",
-        "osgi.command.function=unload", "osgi.command.function=perplexity", "osgi.command.function=eval"})
+        "osgi.command.function=unload", "osgi.command.function=perplexity", "osgi.command.function=eval",
+        "osgi.command.function=names"})
 public class ModelCommands {
     private final ModelRegistry registry;
     private final ModelChoice choice;
@@ -68,7 +69,10 @@ public class ModelCommands {
             out.println("no model loaded (model:load <dir>)");
         }
         for (ModelInfo info : models) {
-            out.printf("%-20s %-8s %s%n", info.name(), info.backend() == null ? "-" : info.backend(), state(info));
+            out.printf("%-20s %-10s %s%n", info.name(), info.backend() == null ? "-" : info.backend(), state(info));
+        }
+        for (String notice : registry.notices()) {
+            out.println("! " + notice);
         }
     }
 
@@ -126,6 +130,11 @@ public class ModelCommands {
         out.printf("  %2d sliding-window layers:  %s (ring of window-1+%d slots, bounded)%n",
                 config.layers().size() - ga, bytes(sliding), rows);
         out.printf("  total:                     %s%n", bytes(global + sliding));
+    }
+
+    @Descriptor("names of the loaded models (for completion)")
+    public List<String> names() {
+        return registry.models().stream().map(ModelInfo::name).toList();
     }
 
     @Descriptor("unload a model and free its memory")

@@ -20,12 +20,14 @@ import io.tessera.kernels.cpu.Handles.Kv;
 import io.tessera.kernels.cpu.Handles.R;
 import io.tessera.kernels.cpu.Handles.W;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 
 /**
  * The CPU backend: Vector API kernels on one fixed pool of daemon threads. Weights are read in place from the
@@ -33,13 +35,16 @@ import org.osgi.service.component.annotations.Deactivate;
  * the pool); calls from several threads are serialized, which keeps each thread's order and lets the per-thread
  * scratch be preallocated.
  */
-@Component(service = KernelBackend.class, property = {KernelBackend.BACKEND + "=cpu", "service.ranking:Integer=100"})
+@Component(service = KernelBackend.class, configurationPid = "io.tessera.kernels.cpu",
+        property = {KernelBackend.BACKEND + "=cpu", "service.ranking:Integer=100"})
 public class CpuBackend implements KernelBackend {
 
     private final AtomicLong bytesInUse = new AtomicLong();
-    private final WorkerPool pool;
-    private final float[][] tileOut;
-    private final float[][] scores;
+    // replaced together (under this backend's monitor, which every op holds) when the thread count changes
+    private WorkerPool pool;
+    private float[][] tileOut;
+    private float[][] scores;
+    private volatile String configProblem = "";
     private final MatmulTask matmulTask = new MatmulTask();
     private final AttentionTask attentionTask = new AttentionTask();
     // scratch of the single-threaded ops and of experts(), grown on demand
@@ -49,7 +54,6 @@ public class CpuBackend implements KernelBackend {
     private float[] xPerm = new float[0];
 
     /** A backend on all available processors. */
-    @Activate
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
     }
@@ -59,13 +63,50 @@ public class CpuBackend implements KernelBackend {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be positive, got " + threads);
         }
+        usePool(threads);
+    }
+
+    /**
+     * The service: configuration PID {@code io.tessera.kernels.cpu}, {@code threads} (default, or 0: all
+     * processors). A bad value is not applied; {@link #info()} reports it.
+     */
+    @Activate
+    public CpuBackend(Map<String, Object> config) {
+        this(Runtime.getRuntime().availableProcessors());
+        modified(config);
+    }
+
+    /** A new thread count takes effect at once (between ops); a bad one is reported in the device line. */
+    @Modified
+    public synchronized void modified(Map<String, Object> config) {
+        Object value = config.getOrDefault("threads", "0");
+        int threads;
+        try {
+            threads = Integer.parseInt(value.toString().trim());
+        } catch (NumberFormatException e) {
+            threads = -1;
+        }
+        if (threads < 0 || threads > 4096) {
+            configProblem = "; threads=" + value + " not applied (0 for all processors, or 1 to 4096)";
+            return;
+        }
+        configProblem = "";
+        int wanted = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        if (wanted != pool.threads()) {
+            WorkerPool old = pool;
+            usePool(wanted);
+            old.shutdown();
+        }
+    }
+
+    private void usePool(int threads) {
         pool = new WorkerPool(threads);
         tileOut = new float[threads][TILE];
         scores = new float[threads][0];
     }
 
     @Deactivate
-    public void close() {
+    public synchronized void close() {
         pool.shutdown();
     }
 
@@ -75,9 +116,9 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public BackendInfo info() {
+    public synchronized BackendInfo info() {
         return new BackendInfo(System.getProperty("os.arch") + ", " + pool.threads() + " threads, " + F.vectorBitSize()
-                + "-bit vectors (" + L + " float lanes)", pool.threads(), bytesInUse.get(),
+                + "-bit vectors (" + L + " float lanes)" + configProblem, pool.threads(), bytesInUse.get(),
                 "f32 accumulate; weights exact; activations f32");
     }
 

@@ -6,6 +6,7 @@ import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The CPU backend's handles: heap arrays for buffers and KV, weights viewed in place. */
@@ -41,7 +42,15 @@ final class Handles {
             if (!closed) {
                 closed = true;
                 counter.addAndGet(-bytes);
+                poison();
             }
+        }
+
+        /**
+         * Overwrites the contents of a closed handle with garbage (NaN, id -1), so that a read through a stale
+         * reference, e.g. of a model that moved to another backend, shows instead of passing silently.
+         */
+        void poison() {
         }
     }
 
@@ -67,6 +76,15 @@ final class Handles {
         public DType dtype() { return dtype; }
         public int rows() { return rows; }
         public int cols() { return cols; }
+
+        @Override
+        void poison() {
+            if (f != null) {
+                Arrays.fill(f, Float.NaN);
+            } else {
+                Arrays.fill(i, -1);
+            }
+        }
 
         @Override
         public String toString() { return "cpu " + dtype + "[" + rows + ", " + cols + "]"; }
@@ -113,6 +131,12 @@ final class Handles {
         public int kvHeads() { return kvHeads; }
         public int keyDim() { return keyDim; }
         public int valueDim() { return valueDim; }
+
+        @Override
+        void poison() {
+            Arrays.fill(keys, Float.NaN);
+            Arrays.fill(values, Float.NaN);
+        }
 
         @Override
         public String toString() { return "cpu KV[" + slots + " slots]"; }

@@ -1,5 +1,6 @@
 package io.tessera.kernels.cuda;
 
+import io.tessera.api.kernel.BackendProbe;
 import io.tessera.api.kernel.KernelBackend;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -26,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@code prebuilt.folder} (or {@code tessera.cuda.prebuilt}), the build's sm_90a CUBINs for Hopper machines without
  * NVRTC ({@code kernels-cuda/target/cubin}).
  */
-@Component(service = CudaDriverProbe.class, immediate = true,
+@Component(service = {CudaDriverProbe.class, BackendProbe.class}, immediate = true,
         property = {"osgi.command.scope=cuda", "osgi.command.function=status"})
-public class CudaDriverProbe {
+public class CudaDriverProbe implements BackendProbe {
     static final int RANKING = 200;
     private static final Logger LOG = LoggerFactory.getLogger(CudaDriverProbe.class);
 
@@ -77,7 +78,13 @@ public class CudaDriverProbe {
         }
     }
 
+    @Override
+    public String backend() {
+        return "cuda";
+    }
+
     /** {@code "available (...)"} or {@code "unavailable: <reason> (<detail>)"}. */
+    @Override
     @Descriptor("says whether the CUDA backend is registered, on which device, or why not")
     public String status() {
         return status;

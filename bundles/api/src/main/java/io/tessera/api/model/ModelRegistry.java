@@ -28,4 +28,26 @@ public interface ModelRegistry {
 
     /** Unloads a model; in-flight generations of it end with an error. Returns false if no such model. */
     boolean unload(String name);
+
+    /**
+     * Moves a loaded model to another backend while it serves (hot swap): the backend assembles the model while
+     * the current one keeps serving; at a step boundary the live KV state moves; in-flight generations continue
+     * with the tokens they would have produced. The model then prefers this backend.
+     *
+     * @param progress receives human-readable progress lines, the swap's pause among them (may be null)
+     * @throws IllegalArgumentException naming the model or backend when there is no such one
+     * @throws IllegalStateException    with the reason when the swap is refused (e.g. it does not fit); the model
+     *                                  keeps serving where it was
+     */
+    default ModelInfo useBackend(String model, String backend, Consumer<String> progress) {
+        throw new UnsupportedOperationException("this registry cannot move models between backends");
+    }
+
+    /**
+     * What an operator should see: configuration values that were not applied, backends that failed to assemble
+     * a model (and why), the last backend swap of each model with its pause. One line each.
+     */
+    default List<String> notices() {
+        return List.of();
+    }
 }

@@ -82,9 +82,15 @@ public class ReferenceBackend implements KernelBackend {
         public int rows() { return rows; }
         public int cols() { return cols; }
 
+        /** Frees the buffer and overwrites it with garbage, so a read through a stale reference shows. */
         public void close() {
             if (markClosed()) {
                 bytesInUse.addAndGet(-4L * rows * cols);
+                if (f != null) {
+                    Arrays.fill(f, Float.NaN);
+                } else {
+                    Arrays.fill(i, -1);
+                }
             }
         }
     }
@@ -124,9 +130,14 @@ public class ReferenceBackend implements KernelBackend {
         public int keyDim() { return keyDim; }
         public int valueDim() { return valueDim; }
 
+        /** Frees the cache and overwrites it with garbage, so a read through a stale reference shows. */
         public void close() {
             if (markClosed()) {
                 bytesInUse.addAndGet(-bytes());
+                for (int h = 0; h < kvHeads; h++) {
+                    Arrays.fill(keys[h], Float.NaN);
+                    Arrays.fill(values[h], Float.NaN);
+                }
             }
         }
     }

@@ -517,6 +517,44 @@ public abstract class KernelBackendTck {
         }
     }
 
+    /**
+     * Hot swap: KV the oracle filled (a wrapped sliding ring), moved in the backend-neutral form into this backend's
+     * cache, is what this backend's attention then reads: the next step agrees with the oracle's.
+     */
+    @Test
+    void kvMovedFromAnotherBackendIsAttended() {
+        AttentionParams p = new AttentionParams(4, 2, 8, 6, 5, (float) (1 / Math.sqrt(8)), 1f);
+        int[][][] steps = {{{0, 0}, {0, 1}, {0, 2}}, {{0, 3}, {0, 4}, {0, 5}}, {{0, 6}, {0, 7}, {0, 8}}};
+        KvCache[] kvO = new KvCache[1];
+        attentionRun(oracle, p, true, steps, new int[] {7}, 9, kvO);
+        int slots = kvO[0].slots();
+        float[] keys = new float[slots * 2 * 8];
+        float[] values = new float[slots * 2 * 6];
+        oracle.readKv(kvO[0], 0, slots, keys, values);
+        KernelBackend b = backend();
+        try (KvCache moved = b.allocateKv(slots, 2, 8, 6)) {
+            b.writeKv(moved, 0, slots, keys, values);
+            float[] want = attendOnce(oracle, kvO[0], p);
+            float[] got = attendOnce(b, moved, p);
+            assertClose("attention after the move", want, got, uniform(want.length, attentionTolerance(p, 5, 4.5)));
+        } finally {
+            kvO[0].close();
+        }
+    }
+
+    /** One decode row at position 9 of a ring of 7 slots, the same random q, k, v on every backend. */
+    private static float[] attendOnce(KernelBackend b, KvCache kv, AttentionParams p) {
+        Random rnd = new Random(21);
+        Buffer q = upload(b, 1, p.heads() * p.keyDim(), gaussian(rnd, p.heads() * p.keyDim(), 1));
+        Buffer k = upload(b, 1, p.kvHeads() * p.keyDim(), gaussian(rnd, p.kvHeads() * p.keyDim(), 1));
+        Buffer v = upload(b, 1, p.kvHeads() * p.valueDim(), gaussian(rnd, p.kvHeads() * p.valueDim(), 1));
+        Buffer out = b.allocate(DType.F32, 1, p.heads() * p.valueDim());
+        try (Rows rows = b.rows(new int[] {9}, new int[] {0}, new int[] {7})) {
+            b.attention(rows, q, k, v, kv, p, null, out);
+        }
+        return download(b, out, p.heads() * p.valueDim());
+    }
+
     // ---- MoE ----------------------------------------------------------------------------------------------
 
     @Test
