@@ -1,7 +1,9 @@
 package io.tessera.engine;
 
 import io.tessera.api.model.GenerationResult.Finish;
+import io.tessera.api.model.ModelMetrics;
 import io.tessera.api.model.SamplingParams;
+import io.tessera.api.model.TokenLogprob;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +26,7 @@ final class Scheduler implements Runnable {
     private final BlockingQueue<Sequence> queue;
     private final List<Sequence> running = new ArrayList<>();
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    private final int freeSlotsTotal;
     private final Thread thread;
     private volatile boolean stopped;
 
@@ -46,6 +49,16 @@ final class Scheduler implements Runnable {
     private final StepRouting routing;
     private long stepCount;
 
+    // monitoring figures: written by the scheduler thread only, read by metrics()
+    private final Throughput throughput = new Throughput();
+    private volatile int runningCount;
+    private volatile long kvTokens;
+    private volatile long promptTokens;
+    private volatile long generatedTokens;
+    private volatile long decodeSteps;
+    private volatile long decodeTokens;
+    private volatile long steps;
+
     Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
         this.model = model;
         this.maxRows = maxRows;
@@ -53,6 +66,7 @@ final class Scheduler implements Runnable {
         for (int s = 0; s < sequences; s++) {
             freeSlots.add(s);
         }
+        freeSlotsTotal = sequences;
         tokens = new int[maxRows];
         positions = new int[maxRows];
         slots = new int[maxRows];
@@ -66,7 +80,8 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
-        routing = new StepRouting(model.config().expertsPerToken());
+        routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
+                model.config().routedExperts());
         thread = new Thread(this, "tessera-engine-" + model.name());
         thread.setDaemon(true);
     }
@@ -151,10 +166,15 @@ final class Scheduler implements Runnable {
         s.slot = freeSlots.poll();
         s.cached = 0;
         running.add(s);
+        runningCount = running.size();
+        if (s.evaluation == null) {
+            promptTokens += s.promptLength;
+        }
     }
 
     private void end(Sequence s, Finish finish) {
         running.remove(s);
+        runningCount = running.size();
         freeSlots.add(s.slot);
         s.slot = -1;
         s.finish(finish);
@@ -212,6 +232,7 @@ final class Scheduler implements Runnable {
             s.draftCount = drafts;
             if (s.generated() > 0) {
                 s.steps++;
+                decodeSteps++;
             }
             if (drafts > 0) {
                 verifying.add(s);
@@ -225,7 +246,8 @@ final class Scheduler implements Runnable {
             }
         }
         long start = System.nanoTime();
-        routing.reset(rowSequence, positions, n, replaying);
+        routing.reset(rowSequence, positions, n, replaying, steps % StepRouting.LOAD_EVERY == 0);
+        steps++;
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
         deliverEvaluations(net, m);
         sample(net, m);
@@ -233,11 +255,29 @@ final class Scheduler implements Runnable {
         if (net.draftBlocks() > 0) {
             draftRound(net);
         }
+        long cached = 0;
         for (Sequence s : List.copyOf(running)) {
             if (s.evaluation != null && s.evaluated()) {
                 end(s, Finish.STOP);
+            } else {
+                cached += s.cached;
             }
         }
+        kvTokens = cached;
+    }
+
+    /** A snapshot of the monitoring figures; any thread. */
+    ModelMetrics metrics() {
+        var config = model.config();
+        long[][] load = routing.load();
+        for (var spec : config.layers()) {
+            if (!spec.moe()) {
+                load[spec.index()] = new long[0];
+            }
+        }
+        return new ModelMetrics(model.name(), queue.size(), runningCount, freeSlotsTotal, kvTokens,
+                (long) freeSlotsTotal * model.contextLength(), promptTokens, generatedTokens,
+                throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY);
     }
 
     /**
@@ -305,9 +345,34 @@ final class Scheduler implements Runnable {
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation == null && s.draftCount == 0 && s.slot >= 0) {
-                emit(s, sampled[i]);
+                if (s.hostSampling()) {
+                    hostSample(net, i, s);
+                } else {
+                    emit(s, sampled[i], null);
+                }
             }
         }
+    }
+
+    /**
+     * Draws row {@code i}'s token on the host from its logits read back, after penalties (the backend's draw is
+     * kept when there are none), with the same uniform the backend used; reports the log-probability if asked.
+     */
+    private void hostSample(MiMoV2Flash net, int i, Sequence s) {
+        SamplingParams p = s.request.sampling();
+        net.readLogits(i, row);
+        int token = sampled[i];
+        if (s.counts != null) {
+            Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+            if (p.temperature() == 0) {
+                token = Sampling.argmax(row, model.vocab());
+            } else {
+                sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
+                token = Sampling.draw(target, model.vocab(), uniform[i]);
+            }
+        }
+        int top = s.request.logprobs();
+        emit(s, token, top < 0 ? null : Sampling.logprob(row, model.vocab(), token, top));
     }
 
     /** The argmax of each of the first {@code m} logits rows of the last forward or draft, into {@code sampled}. */
@@ -360,10 +425,10 @@ final class Scheduler implements Runnable {
             int drafts = s.draftCount;
             s.draftCount = 0;
             for (int j = 0; j < accepted && s.slot >= 0; j++) {
-                emit(s, s.drafts[j]);
+                emit(s, s.drafts[j], null);
             }
             if (s.slot >= 0) {
-                emit(s, next);
+                emit(s, next, null);
             }
             i += drafts + 1;
         }
@@ -374,12 +439,16 @@ final class Scheduler implements Runnable {
     }
 
     /** Appends a generated token, reports it, and ends the sequence on a stop token or at max_tokens. */
-    private void emit(Sequence s, int token) {
+    private void emit(Sequence s, int token, TokenLogprob logprob) {
         if (s.generated() == 0) {
             s.prefilled = System.nanoTime();
+        } else {
+            decodeTokens++;
         }
+        generatedTokens++;
+        throughput.add(1);
         s.append(token);
-        s.listener.onTokens(new int[] {token});
+        s.listener.onToken(token, logprob);
         if (s.stop.contains(token)) {
             end(s, Finish.STOP);
         } else if (s.generated() >= s.request.maxTokens()) {
