@@ -82,7 +82,8 @@ final class Completion {
             } catch (IllegalArgumentException e) {
                 cancel();
                 String message = e.getMessage() == null ? "invalid request" : e.getMessage();
-                throw new ApiException(400, "invalid_request_error", message.startsWith("prompt") ? "messages" : null,
+                String param = !message.startsWith("prompt") ? null : job.chat() ? "messages" : "prompt";
+                throw new ApiException(400, "invalid_request_error", param,
                         message.contains("context length") ? "context_length_exceeded" : null, message);
             }
             choices.add(choice);

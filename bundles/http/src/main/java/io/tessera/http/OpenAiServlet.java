@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,6 +61,8 @@ public class OpenAiServlet extends HttpServlet {
     static final String FELIX_PID = "org.apache.felix.http";
     static final String FELIX_HOST = "org.apache.felix.http.host";
     static final String FELIX_PORT = "org.osgi.service.http.port";
+    /** Streams block their request thread while they wait for tokens: virtual threads make that cheap. */
+    static final String FELIX_VIRTUAL_THREADS = "org.apache.felix.http.jetty.virtualthreads.enable";
 
     private final transient Generator generator;
     private final transient ModelRegistry registry;
@@ -108,11 +111,13 @@ public class OpenAiServlet extends HttpServlet {
             Configuration c = configAdmin.getConfiguration(FELIX_PID, "?");
             Dictionary<String, Object> p = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
             if (Objects.equals(String.valueOf(p.get(FELIX_HOST)), s.host())
-                    && Objects.equals(String.valueOf(p.get(FELIX_PORT)), String.valueOf(s.port()))) {
+                    && Objects.equals(String.valueOf(p.get(FELIX_PORT)), String.valueOf(s.port()))
+                    && Boolean.TRUE.equals(p.get(FELIX_VIRTUAL_THREADS))) {
                 return;
             }
             p.put(FELIX_HOST, s.host());
             p.put(FELIX_PORT, s.port());
+            p.put(FELIX_VIRTUAL_THREADS, true);
             c.update(p);
             LOG.info("io.tessera.http: serving on http://{}:{}/v1", s.host(), s.port());
         } catch (IOException e) {
@@ -146,7 +151,10 @@ public class OpenAiServlet extends HttpServlet {
             authorize(request, s);
         }
         switch (path) {
-            case "/health" -> json(response, 200, health(method(request, "GET")));
+            case "/health" -> {
+                method(request, "GET");
+                json(response, 200, health());
+            }
             case "/metrics" -> {
                 method(request, "GET");
                 byte[] text = Prometheus.text(generator.metrics(), responses, active.get())
@@ -154,7 +162,10 @@ public class OpenAiServlet extends HttpServlet {
                 response.setContentType("text/plain; version=0.0.4; charset=utf-8");
                 response.getOutputStream().write(text);
             }
-            case "/v1/models" -> json(response, 200, models(method(request, "GET")));
+            case "/v1/models" -> {
+                method(request, "GET");
+                json(response, 200, models());
+            }
             case "/v1/chat/completions" -> complete(request, response, s, true);
             case "/v1/completions" -> complete(request, response, s, false);
             default -> {
@@ -171,12 +182,11 @@ public class OpenAiServlet extends HttpServlet {
         }
     }
 
-    private static String method(HttpServletRequest request, String allowed) {
+    private static void method(HttpServletRequest request, String allowed) {
         if (!request.getMethod().equals(allowed)) {
             throw new ApiException(405, "invalid_request_error", null, "method_not_allowed", request.getMethod()
                     + " " + request.getRequestURI() + ": only " + allowed + " is allowed");
         }
-        return allowed;
     }
 
     /** With an API key configured, requests must send {@code Authorization: Bearer <key>}. */
@@ -288,7 +298,7 @@ public class OpenAiServlet extends HttpServlet {
         }
     }
 
-    private ObjectNode models(String method) {
+    private ObjectNode models() {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
         ArrayNode data = o.putArray("data");
@@ -303,16 +313,16 @@ public class OpenAiServlet extends HttpServlet {
         o.put("object", "model");
         o.put("created", 0);
         o.put("owned_by", "tessera");
-        o.put("tessera_state", info.state().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("tessera_state", info.state().name().toLowerCase(Locale.ROOT));
         return o;
     }
 
-    private ObjectNode health(String method) {
+    private ObjectNode health() {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("status", "ok");
         ObjectNode models = o.putObject("models");
         for (ModelInfo info : registry.models()) {
-            models.put(info.name(), info.state().name().toLowerCase(java.util.Locale.ROOT));
+            models.put(info.name(), info.state().name().toLowerCase(Locale.ROOT));
         }
         return o;
     }

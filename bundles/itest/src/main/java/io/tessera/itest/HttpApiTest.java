@@ -8,8 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tessera.api.model.GenerationListener;
+import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.SamplingParams;
+import io.tessera.api.model.TokenLogprob;
+import io.tessera.api.tokenizer.TokenizerFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,7 +87,8 @@ public class HttpApiTest {
             port = s.getLocalPort();
         }
         update("io.tessera.http", httpConfig(Map.of()));
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        // HTTP/1.1: an HTTP/2 upgrade attempt would hold the other requests back until the first one ends
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
@@ -102,7 +109,14 @@ public class HttpApiTest {
             cm.getConfiguration(pid, "?").delete();
         }
         registry().unload(MODEL);
+        long engineId = serviceId(Generator.class);
         cm.getConfiguration("io.tessera.engine", "?").delete();
+        // the engine restarts with its defaults: wait, so the next test class gets the new one
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (serviceId(Generator.class) == engineId || serviceId(ModelRegistry.class) < 0) {
+            assertTrue(System.nanoTime() < deadline, "the engine did not restart with its default configuration");
+            Thread.sleep(50);
+        }
     }
 
     /** tiny-a with no chat_template in its tokenizer_config.json, so the tokenizer renders MiMo's chat format. */
@@ -415,6 +429,62 @@ public class HttpApiTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Penalties and log-probabilities against logits recomputed independently: the fixture's greedy output with
+     * frequency and presence penalties must be, at every step, the argmax of the model's logits (a fresh
+     * teacher-forced pass over prompt + output) minus the penalties of the tokens generated before it, and each
+     * reported log-probability the log-softmax of those penalised logits.
+     */
+    @Test
+    void penaltiesAndLogprobsMatchRecomputedLogits() throws Exception {
+        Generator engine = context.getService(context.getServiceReference(Generator.class));
+        int vocab = context.getService(context.getServiceReference(TokenizerFactory.class)).load(modelDir)
+                .vocabSize();
+        int[] prompt = {5, 6, 7, 8, 9};
+        float frequency = 1.5f;
+        float presence = 0.5f;
+        List<TokenLogprob> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        GenerationRequest request = new GenerationRequest(MODEL, prompt, 24,
+                new SamplingParams(0f, 0, 1f, 0L, frequency, presence), Set.of(), -1, false, null, 2);
+        int[] out = engine.submit(request, new GenerationListener() {
+            @Override
+            public void onTokens(int[] ids) {
+            }
+
+            @Override
+            public void onToken(int id, TokenLogprob logprob) {
+                reported.add(logprob);
+            }
+        }).result().toCompletableFuture().get(60, TimeUnit.SECONDS).tokens();
+        assertEquals(24, out.length);
+        int[] all = java.util.stream.IntStream.concat(java.util.Arrays.stream(prompt), java.util.Arrays.stream(out))
+                .toArray();
+        float[][] logits = new float[all.length][];
+        engine.evaluate(MODEL, all, (position, row) -> logits[position] = row.clone()).toCompletableFuture()
+                .get(60, TimeUnit.SECONDS);
+        int[] counts = new int[vocab];
+        int repeats = 0;
+        for (int i = 0; i < out.length; i++) {
+            float[] row = logits[prompt.length - 1 + i];
+            int best = 0;
+            double sum = 0;
+            for (int t = 0; t < vocab; t++) {
+                row[t] -= counts[t] * frequency + (counts[t] > 0 ? presence : 0);
+                best = row[t] > row[best] ? t : best;
+            }
+            for (int t = 0; t < vocab; t++) {
+                sum += Math.exp(row[t] - row[best]);
+            }
+            assertEquals(best, out[i], "step " + i + ": not the argmax of the penalised logits");
+            assertEquals(out[i], reported.get(i).id());
+            assertEquals(row[out[i]] - row[best] - Math.log(sum), reported.get(i).logprob(), 1e-3, "step " + i);
+            assertEquals(2, reported.get(i).topIds().length);
+            repeats += counts[out[i]] > 0 ? 1 : 0;
+            counts[out[i]]++;
+        }
+        System.out.println("penalties: 24 greedy tokens with " + repeats + " repeats: " + java.util.Arrays.toString(out));
     }
 
     /** The fixture model's main-model passes so far, from /metrics. */
