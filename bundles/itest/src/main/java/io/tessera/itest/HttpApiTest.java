@@ -387,12 +387,15 @@ public class HttpApiTest {
     @Test
     void concurrentStreamsAreBatched() throws Exception {
         int streams = 8;
-        int tokens = 96;   // long enough that requests arriving a few steps apart still share most steps
+        int tokens = 96;
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < streams; i++) {
             bodies.add(completion("Story " + i + ":", tokens, ",\"stream\":true,\"tessera_draft_tokens\":0"));
         }
         post("/v1/completions", bodies.getFirst());   // warm-up
+        String slots = "tessera_kv_slots{model=\"" + MODEL + "\"} 8";
+        assertTrue(get("/metrics").body().contains(slots), "the engine should run 8 sequences at once: "
+                + get("/metrics").body().lines().filter(l -> l.startsWith("tessera_kv_slots")).toList());
         List<String> solo = new ArrayList<>();
         long steps = steps();
         long start = System.nanoTime();
@@ -401,15 +404,33 @@ public class HttpApiTest {
         }
         double soloSeconds = (System.nanoTime() - start) / 1e9;
         long soloSteps = steps() - steps;
+        // the 8 connections are open and the 8 requests written back to back before any answer is read, so they
+        // reach the server together (a client that starts its requests one by one staggers them over many steps)
         ExecutorService pool = Executors.newFixedThreadPool(streams);
+        List<Socket> sockets = new ArrayList<>();
         try {
-            List<Future<String>> futures = new ArrayList<>();
-            start = System.nanoTime();
-            for (String b : bodies) {
-                Callable<String> task = () -> streamedText(post("/v1/completions", b).body(), false);
-                futures.add(pool.submit(task));
+            for (int i = 0; i < streams; i++) {
+                sockets.add(new Socket("127.0.0.1", port));
             }
             steps = steps();
+            start = System.nanoTime();
+            for (int i = 0; i < streams; i++) {
+                byte[] body = bodies.get(i).getBytes(StandardCharsets.UTF_8);
+                OutputStream out = sockets.get(i).getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                out.write(body);
+                out.flush();
+            }
+            List<Future<String>> futures = new ArrayList<>();
+            for (Socket socket : sockets) {
+                futures.add(pool.submit(() -> {
+                    // HTTP/1.0: the answer is not chunked and ends when the server closes the connection
+                    String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(answer.startsWith("HTTP/1.1 200") || answer.startsWith("HTTP/1.0 200"), answer);
+                    return streamedText(answer.substring(answer.indexOf("\r\n\r\n") + 4), false);
+                }));
+            }
             List<String> together = new ArrayList<>();
             for (Future<String> f : futures) {
                 together.add(f.get(120, TimeUnit.SECONDS));
@@ -428,6 +449,9 @@ public class HttpApiTest {
                     + " one after another: not batched");
         } finally {
             pool.shutdownNow();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
         }
     }
 
