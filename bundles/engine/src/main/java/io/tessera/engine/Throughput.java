@@ -16,7 +16,7 @@ final class Throughput {
         counts[b] += n;
     }
 
-    /** The mean rate over the last {@value #SECONDS} whole seconds, the current one left out. */
+    /** The mean rate over the {@value #SECONDS} − 1 whole seconds before the current one. */
     synchronized double perSecond() {
         long now = System.nanoTime() / 1_000_000_000L;
         long total = 0;
