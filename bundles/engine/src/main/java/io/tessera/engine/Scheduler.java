@@ -26,7 +26,7 @@ final class Scheduler implements Runnable {
     private final BlockingQueue<Sequence> queue;
     private final List<Sequence> running = new ArrayList<>();
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
-    private final int freeSlotsTotal;
+    private final int slotCount;
     private final Thread thread;
     private volatile boolean stopped;
 
@@ -66,7 +66,7 @@ final class Scheduler implements Runnable {
         for (int s = 0; s < sequences; s++) {
             freeSlots.add(s);
         }
-        freeSlotsTotal = sequences;
+        slotCount = sequences;
         tokens = new int[maxRows];
         positions = new int[maxRows];
         slots = new int[maxRows];
@@ -275,8 +275,8 @@ final class Scheduler implements Runnable {
                 load[spec.index()] = new long[0];
             }
         }
-        return new ModelMetrics(model.name(), queue.size(), runningCount, freeSlotsTotal, kvTokens,
-                (long) freeSlotsTotal * model.contextLength(), promptTokens, generatedTokens,
+        return new ModelMetrics(model.name(), queue.size(), runningCount, slotCount, kvTokens,
+                (long) slotCount * model.contextLength(), promptTokens, generatedTokens,
                 throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY);
     }
 
