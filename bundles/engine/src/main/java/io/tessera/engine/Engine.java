@@ -13,6 +13,7 @@ import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
+import io.tessera.api.model.ModelMetrics;
 import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
@@ -330,10 +331,17 @@ public class Engine implements ModelRegistry, Generator {
         if (request.draftTokens() > 3) {
             throw new IllegalArgumentException("draft_tokens: 0 to 3, got " + request.draftTokens());
         }
+        if (request.logprobs() < -1 || request.logprobs() > GenerationRequest.MAX_LOGPROBS) {
+            throw new IllegalArgumentException("logprobs: -1 (none) or 0 to " + GenerationRequest.MAX_LOGPROBS
+                    + " alternatives, got " + request.logprobs());
+        }
         int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
+        if (request.logprobs() >= 0 || request.sampling().penalized()) {
+            drafts = 0;   // these need every token's logits on the host: no speculation
+        }
         checkReplay(model, request);
         return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts,
-                model.config().numHiddenLayers()));
+                model.config().numHiddenLayers(), model.vocab()));
     }
 
     @Override
@@ -356,7 +364,7 @@ public class Engine implements ModelRegistry, Generator {
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
         Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1,
-                model.config().numHiddenLayers());
+                model.config().numHiddenLayers(), model.vocab());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);
         return generation.result().thenAccept(result -> {
@@ -364,6 +372,15 @@ public class Engine implements ModelRegistry, Generator {
                 throw new IllegalStateException("evaluation of model '" + modelName + "' ended: " + result.finish());
             }
         });
+    }
+
+    @Override
+    public List<ModelMetrics> metrics() {
+        List<ModelMetrics> all = new ArrayList<>();
+        for (LoadedModel model : models.values()) {
+            all.add(model.scheduler().metrics());
+        }
+        return all;
     }
 
     private LoadedModel model(String name) {

@@ -1,5 +1,6 @@
 package io.tessera.engine;
 
+import io.tessera.api.model.TokenLogprob;
 import java.util.Arrays;
 
 /**
@@ -103,5 +104,48 @@ final class Sampling {
             }
         }
         return last;   // rounding left the sum a hair under u
+    }
+
+    /**
+     * Applies OpenAI's penalties in place: {@code logit[t] −= count[t]·frequency + (count[t] > 0 ? presence : 0)},
+     * where {@code count[t]} is how often {@code t} was generated so far.
+     */
+    static void penalize(float[] logits, int[] counts, float frequency, float presence) {
+        for (int t = 0; t < counts.length; t++) {
+            if (counts[t] > 0) {
+                logits[t] -= counts[t] * frequency + presence;
+            }
+        }
+    }
+
+    /** The log-softmax of {@code logits} at {@code id}, and the {@code top} most likely ids (lower id on ties). */
+    static TokenLogprob logprob(float[] logits, int length, int id, int top) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < length; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < length; i++) {
+            sum += Math.exp(logits[i] - max);
+        }
+        float logZ = (float) (max + Math.log(sum));
+        int[] ids = new int[Math.min(top, length)];
+        int n = 0;
+        for (int i = 0; i < length && ids.length > 0; i++) {   // insertion into a short sorted list (top <= 20)
+            if (n == ids.length && !(logits[i] > logits[ids[n - 1]])) {
+                continue;
+            }
+            int j = n < ids.length ? n++ : n - 1;
+            while (j > 0 && logits[i] > logits[ids[j - 1]]) {
+                ids[j] = ids[j - 1];
+                j--;
+            }
+            ids[j] = i;
+        }
+        float[] values = new float[ids.length];
+        for (int j = 0; j < ids.length; j++) {
+            values[j] = logits[ids[j]] - logZ;
+        }
+        return new TokenLogprob(id, logits[id] - logZ, ids, values);
     }
 }

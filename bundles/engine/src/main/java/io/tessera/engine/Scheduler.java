@@ -1,7 +1,9 @@
 package io.tessera.engine;
 
 import io.tessera.api.model.GenerationResult.Finish;
+import io.tessera.api.model.ModelMetrics;
 import io.tessera.api.model.SamplingParams;
+import io.tessera.api.model.TokenLogprob;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +26,7 @@ final class Scheduler implements Runnable {
     private final BlockingQueue<Sequence> queue;
     private final List<Sequence> running = new ArrayList<>();
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    private final int slotCount;
     private final Thread thread;
     private volatile boolean stopped;
 
@@ -49,6 +52,16 @@ final class Scheduler implements Runnable {
     private volatile long waitNanos;      // how long requests wait for a missing component
     private long waitingSince;            // when the running requests started waiting, 0 while assembled
 
+    // monitoring figures: written by the scheduler thread only, read by metrics()
+    private final Throughput throughput = new Throughput();
+    private volatile int runningCount;
+    private volatile long kvTokens;
+    private volatile long promptTokens;
+    private volatile long generatedTokens;
+    private volatile long decodeSteps;
+    private volatile long decodeTokens;
+    private volatile long steps;
+
     Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
         this.model = model;
         this.maxRows = maxRows;
@@ -56,6 +69,7 @@ final class Scheduler implements Runnable {
         for (int s = 0; s < sequences; s++) {
             freeSlots.add(s);
         }
+        slotCount = sequences;
         tokens = new int[maxRows];
         positions = new int[maxRows];
         slots = new int[maxRows];
@@ -69,7 +83,8 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
-        routing = new StepRouting(model.config().expertsPerToken());
+        routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
+                model.config().routedExperts());
         extent = new int[sequences];
         waitNanos = TimeUnit.SECONDS.toNanos(60);
         thread = new Thread(this, "tessera-engine-" + model.name());
@@ -189,10 +204,15 @@ final class Scheduler implements Runnable {
         s.cached = 0;
         extent[s.slot] = 0;
         running.add(s);
+        runningCount = running.size();
+        if (s.evaluation == null) {
+            promptTokens += s.promptLength;
+        }
     }
 
     private void end(Sequence s, Finish finish) {
         running.remove(s);
+        runningCount = running.size();
         freeSlots.add(s.slot);
         s.slot = -1;
         s.finish(finish);
@@ -251,6 +271,7 @@ final class Scheduler implements Runnable {
             s.draftCount = drafts;
             if (s.generated() > 0) {
                 s.steps++;
+                decodeSteps++;
             }
             if (drafts > 0) {
                 verifying.add(s);
@@ -264,7 +285,8 @@ final class Scheduler implements Runnable {
             }
         }
         long start = System.nanoTime();
-        routing.reset(rowSequence, positions, n, replaying);
+        routing.reset(rowSequence, positions, n, replaying, steps % StepRouting.LOAD_EVERY == 0);
+        steps++;
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
         deliverEvaluations(net, m);
         sample(net, m);
@@ -272,11 +294,29 @@ final class Scheduler implements Runnable {
         if (net.draftBlocks() > 0) {
             draftRound(net);
         }
+        long cached = 0;
         for (Sequence s : List.copyOf(running)) {
             if (s.evaluation != null && s.evaluated()) {
                 end(s, Finish.STOP);
+            } else {
+                cached += s.cached;
             }
         }
+        kvTokens = cached;
+    }
+
+    /** A snapshot of the monitoring figures; any thread. */
+    ModelMetrics metrics() {
+        var config = model.config();
+        long[][] load = routing.load();
+        for (var spec : config.layers()) {
+            if (!spec.moe()) {
+                load[spec.index()] = new long[0];
+            }
+        }
+        return new ModelMetrics(model.name(), queue.size(), runningCount, slotCount, kvTokens,
+                (long) slotCount * model.contextLength(), promptTokens, generatedTokens,
+                throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY);
     }
 
     /**
@@ -363,9 +403,34 @@ final class Scheduler implements Runnable {
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation == null && s.draftCount == 0 && s.slot >= 0) {
-                emit(s, sampled[i]);
+                if (s.hostSampling()) {
+                    hostSample(net, i, s);
+                } else {
+                    emit(s, sampled[i], null);
+                }
             }
         }
+    }
+
+    /**
+     * Draws row {@code i}'s token on the host from its logits read back, after penalties (the backend's draw is
+     * kept when there are none), with the same uniform the backend used; reports the log-probability if asked.
+     */
+    private void hostSample(MiMoV2Flash net, int i, Sequence s) {
+        SamplingParams p = s.request.sampling();
+        net.readLogits(i, row);
+        int token = sampled[i];
+        if (s.counts != null) {
+            Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+            if (p.temperature() == 0) {
+                token = Sampling.argmax(row, model.vocab());
+            } else {
+                sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
+                token = Sampling.draw(target, model.vocab(), uniform[i]);
+            }
+        }
+        int top = s.request.logprobs();
+        emit(s, token, top < 0 ? null : Sampling.logprob(row, model.vocab(), token, top));
     }
 
     /** The argmax of each of the first {@code m} logits rows of the last forward or draft, into {@code sampled}. */
@@ -418,10 +483,10 @@ final class Scheduler implements Runnable {
             int drafts = s.draftCount;
             s.draftCount = 0;
             for (int j = 0; j < accepted && s.slot >= 0; j++) {
-                emit(s, s.drafts[j]);
+                emit(s, s.drafts[j], null);
             }
             if (s.slot >= 0) {
-                emit(s, next);
+                emit(s, next, null);
             }
             i += drafts + 1;
         }
@@ -432,12 +497,16 @@ final class Scheduler implements Runnable {
     }
 
     /** Appends a generated token, reports it, and ends the sequence on a stop token or at max_tokens. */
-    private void emit(Sequence s, int token) {
+    private void emit(Sequence s, int token, TokenLogprob logprob) {
         if (s.generated() == 0) {
             s.prefilled = System.nanoTime();
+        } else {
+            decodeTokens++;
         }
+        generatedTokens++;
+        throughput.add(1);
         s.append(token);
-        s.listener.onTokens(new int[] {token});
+        s.listener.onToken(token, logprob);
         if (s.stop.contains(token)) {
             end(s, Finish.STOP);
         } else if (s.generated() >= s.request.maxTokens()) {

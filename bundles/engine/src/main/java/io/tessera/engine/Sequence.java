@@ -46,12 +46,15 @@ final class Sequence {
     long draftNanos;
     long verifyNanos;
 
+    // penalties: how often each id was generated so far (null without penalties)
+    final int[] counts;
+
     // routing record (R3): experts[position][layer], filled for MoE layers of positions the main model ran
     private int[][][] routing = new int[0][][];
     private final int layers;
 
     Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
-             Generator.LogitsConsumer evaluation, int draftLimit, int layers) {
+             Generator.LogitsConsumer evaluation, int draftLimit, int layers, int vocab) {
         this.request = request;
         this.listener = listener;
         this.evaluation = evaluation;
@@ -67,6 +70,12 @@ final class Sequence {
         this.drafts = new int[draftLimit];
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
+        this.counts = request.sampling().penalized() ? new int[vocab] : null;
+    }
+
+    /** Whether the next token is drawn on the host from logits read back (penalties, log-probabilities). */
+    boolean hostSampling() {
+        return counts != null || request.logprobs() >= 0;
     }
 
     /** Whether position {@code p} replays the request's routing record. */
@@ -123,6 +132,9 @@ final class Sequence {
             tokens = Arrays.copyOf(tokens, tokens.length * 2);
         }
         tokens[length++] = token;
+        if (counts != null && token < counts.length) {
+            counts[token]++;
+        }
     }
 
     /** Ends the sequence: completes its result (idempotent). */

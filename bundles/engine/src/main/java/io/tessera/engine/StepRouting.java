@@ -9,24 +9,34 @@ import io.tessera.api.model.RoutingControl;
  * rejected draft left, and only accepted tokens remain.
  */
 final class StepRouting implements RoutingControl {
+    /** Expert load is counted on one step in this many (reading the router's choice back costs a device wait). */
+    static final int LOAD_EVERY = 16;
+
     private final int k;
+    private final long[][] load;      // [layer][expert], guarded by itself
+    private boolean counting;
     private Sequence[] sequences;
     private int[] positions;
     private int rows;
     private boolean replaying;
     private boolean recording;
 
-    StepRouting(int expertsPerToken) {
+    StepRouting(int expertsPerToken, int layers, int experts) {
         this.k = expertsPerToken;
+        this.load = new long[layers][experts];
     }
 
-    /** Prepares for a step: row {@code r} is {@code positions[r]} of {@code sequences[r]}. */
-    void reset(Sequence[] sequences, int[] positions, int rows, boolean replaying) {
+    /**
+     * Prepares for a step: row {@code r} is {@code positions[r]} of {@code sequences[r]}; {@code countLoad}: add
+     * this step's routing to the expert load.
+     */
+    void reset(Sequence[] sequences, int[] positions, int rows, boolean replaying, boolean countLoad) {
         this.sequences = sequences;
         this.positions = positions;
         this.rows = rows;
         this.replaying = replaying;
-        this.recording = false;
+        this.counting = countLoad;
+        this.recording = countLoad;
         for (int r = 0; r < rows; r++) {
             recording |= sequences[r].request.recordRouting();
         }
@@ -51,10 +61,28 @@ final class StepRouting implements RoutingControl {
 
     @Override
     public void record(int layer, int n, int[] ids) {
+        if (counting) {
+            synchronized (load) {
+                for (int i = 0; i < Math.min(n, rows) * k; i++) {
+                    load[layer][ids[i]]++;
+                }
+            }
+        }
         for (int r = 0; r < Math.min(n, rows); r++) {
             if (sequences[r].request.recordRouting()) {
                 sequences[r].record(positions[r], layer, ids, r * k, k);
             }
+        }
+    }
+
+    /** A copy of the expert load counted so far, {@code [layer][expert]}; any thread. */
+    long[][] load() {
+        synchronized (load) {
+            long[][] copy = new long[load.length][];
+            for (int l = 0; l < load.length; l++) {
+                copy[l] = load[l].clone();
+            }
+            return copy;
         }
     }
 }

@@ -74,4 +74,27 @@ class SamplingTest {
         }
         assertEquals(expectedAcceptance, accepted / (double) trials, 0.01, "acceptance rate is sum min(p, q)");
     }
+
+    @Test
+    void logprobIsTheLogSoftmaxWithTheMostLikelyIdsFirst() {
+        float[] p = {0.1f, 0.4f, 0.3f, 0.2f};
+        float[] logits = new float[4];
+        for (int i = 0; i < 4; i++) {
+            logits[i] = (float) Math.log(p[i]) + 5;   // a shift changes nothing
+        }
+        var lp = Sampling.logprob(logits, 4, 2, 3);
+        assertEquals(Math.log(0.3), lp.logprob(), 1e-6);
+        assertArrayEquals(new int[] {1, 2, 3}, lp.topIds());
+        assertArrayEquals(new float[] {(float) Math.log(0.4), (float) Math.log(0.3), (float) Math.log(0.2)},
+                lp.topLogprobs(), 1e-6f);
+        assertEquals(0, Sampling.logprob(logits, 4, 0, 0).topIds().length);
+        assertArrayEquals(new int[] {0, 1}, Sampling.logprob(new float[] {1, 1, 1}, 3, 0, 2).topIds(), "ties: lower id");
+    }
+
+    @Test
+    void penaltiesFollowOpenAisFormula() {
+        float[] logits = {1, 1, 1, 1};
+        Sampling.penalize(logits, new int[] {0, 1, 3, 0}, 0.5f, 0.25f);
+        assertArrayEquals(new float[] {1, 1 - 0.5f - 0.25f, 1 - 1.5f - 0.25f, 1}, logits);
+    }
 }

@@ -4,4 +4,12 @@ package io.tessera.api.model;
 @FunctionalInterface
 public interface GenerationListener {
     void onTokens(int[] ids);
+
+    /**
+     * One accepted token with its log-probability, which is null unless the request asked for
+     * {@link GenerationRequest#logprobs()}. The engine calls this; by default it forwards to {@link #onTokens}.
+     */
+    default void onToken(int id, TokenLogprob logprob) {
+        onTokens(new int[] {id});
+    }
 }

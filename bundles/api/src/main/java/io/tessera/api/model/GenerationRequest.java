@@ -8,13 +8,24 @@ import java.util.Set;
  * @param model          model name
  * @param prompt         prompt token ids (non-empty)
  * @param maxTokens      most new tokens
- * @param sampling       temperature, top-k, top-p, seed
+ * @param sampling       temperature, top-k, top-p, seed, penalties
  * @param stopTokens     ids that end the generation (none are added: pass the tokenizer's stop tokens)
  * @param draftTokens    speculative draft tokens per step, 0–3 (−1: the model's default)
  * @param recordRouting  return the routing record of the generated tokens
  * @param replayRouting  routing record to replay (R3), or null
+ * @param logprobs       −1: none; else report each generated token's log-probability and that many of the most
+ *                       likely alternatives (0–20) through {@link GenerationListener#onToken}
  */
 public record GenerationRequest(String model, int[] prompt, int maxTokens, SamplingParams sampling,
                                 Set<Integer> stopTokens, int draftTokens, boolean recordRouting,
-                                RoutingRecord replayRouting) {
+                                RoutingRecord replayRouting, int logprobs) {
+    /** The most alternatives {@link #logprobs} may ask for. */
+    public static final int MAX_LOGPROBS = 20;
+
+    /** Without log-probabilities. */
+    public GenerationRequest(String model, int[] prompt, int maxTokens, SamplingParams sampling,
+                             Set<Integer> stopTokens, int draftTokens, boolean recordRouting,
+                             RoutingRecord replayRouting) {
+        this(model, prompt, maxTokens, sampling, stopTokens, draftTokens, recordRouting, replayRouting, -1);
+    }
 }

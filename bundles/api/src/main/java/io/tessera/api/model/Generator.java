@@ -1,5 +1,6 @@
 package io.tessera.api.model;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -33,6 +34,11 @@ public interface Generator {
      * @throws IllegalArgumentException naming the bad field (unknown model or head, empty or too long input)
      */
     CompletionStage<Void> evaluate(String model, int[] tokens, int head, LogitsConsumer consumer);
+
+    /** What each loaded model's scheduler is doing (queue, running sequences, KV use, throughput, expert load). */
+    default List<ModelMetrics> metrics() {
+        return List.of();
+    }
 
     /** Receives the logits of one position. */
     @FunctionalInterface

@@ -1,0 +1,29 @@
+package io.tessera.http;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** HTTP API configuration (PID {@code io.tessera.http}), e.g. {@code distribution/conf/io.tessera.http.cfg}. */
+@ObjectClassDefinition(name = "Tessera HTTP API", description = "OpenAI-compatible API: binding, key and limits")
+@interface HttpSettings {
+    @AttributeDefinition(description = "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)")
+    String host() default "127.0.0.1";
+
+    @AttributeDefinition(description = "TCP port (1-65535)")
+    int port() default 8080;
+
+    @AttributeDefinition(description = "Bearer token every /v1 and /metrics request must send (empty: none)")
+    String apiKey() default "";
+
+    @AttributeDefinition(description = "Largest request body in bytes")
+    int maxBodyBytes() default 1 << 20;
+
+    @AttributeDefinition(description = "Largest max_tokens a request may ask for; also the default when it asks none")
+    int maxTokens() default 2048;
+
+    @AttributeDefinition(description = "Longest prompt in tokens")
+    int maxPromptTokens() default 8192;
+
+    @AttributeDefinition(description = "Largest n (choices per request)")
+    int maxChoices() default 8;
+}

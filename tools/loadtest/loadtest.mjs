@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Load test of a Tessera node's OpenAI-compatible API: N concurrent streaming clients for M seconds, each sending
+// one streamed /v1/completions request after another. Reports throughput, time to first token (TTFT) and the
+// time between tokens (p50 / p99), and errors. Loopback only, bounded in clients and time. No dependencies.
+// One request per client runs first, uncounted, so JIT warm-up is not measured.
+//   node tools/loadtest/loadtest.mjs [--url http://127.0.0.1:8080] [--model default] [--clients 8] [--seconds 30]
+//                                    [--max-tokens 64] [--key API_KEY]
+import { performance } from 'node:perf_hooks';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
+  a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs, []));
+const url = new URL(args.url ?? 'http://127.0.0.1:8080');
+const model = args.model ?? 'default';
+const clients = Number(args.clients ?? 8);
+const seconds = Number(args.seconds ?? 30);
+const maxTokens = Number(args['max-tokens'] ?? 64);
+if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+  console.error(`loadtest: ${url.hostname} is not loopback; this tool only loads a local node`);
+  process.exit(2);
+}
+if (!(clients >= 1 && clients <= 256) || !(seconds >= 1 && seconds <= 600) || !(maxTokens >= 1 && maxTokens <= 4096)) {
+  console.error('loadtest: --clients 1-256, --seconds 1-600, --max-tokens 1-4096');
+  process.exit(2);
+}
+
+let ttft = [];
+let gaps = [];
+let tokens = 0;
+let requests = 0;
+const errors = {};
+let end = Infinity;
+
+async function once(id, n) {
+  const start = performance.now();
+  const response = await fetch(new URL('/v1/completions', url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(args.key ? { Authorization: `Bearer ${args.key}` } : {}) },
+    body: JSON.stringify({ model, prompt: `Client ${id}, request ${n}:`, max_tokens: maxTokens, temperature: 0.7,
+      seed: id * 100000 + n, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (response.status !== 200) {
+    throw new Error(`HTTP ${response.status}`);
+  }
+  let last = null;
+  let buffer = '';
+  let done = false;
+  const decoder = new TextDecoder();
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      if (!event.startsWith('data: ')) continue;
+      if (event === 'data: [DONE]') { done = true; continue; }
+      const chunk = JSON.parse(event.slice(6));
+      if (chunk.error) throw new Error(`stream error: ${chunk.error.message}`);
+      if (chunk.usage) tokens += chunk.usage.completion_tokens;
+      if (chunk.choices?.length) {
+        const now = performance.now();
+        if (last === null) ttft.push(now - start); else gaps.push(now - last);
+        last = now;
+      }
+    }
+  }
+  if (!done) throw new Error('stream ended without [DONE]');
+  requests++;
+}
+
+async function client(id) {
+  for (let n = 0; performance.now() < end; n++) {
+    try {
+      await once(id, n);
+    } catch (e) {
+      const key = String(e.message ?? e);
+      errors[key] = (errors[key] ?? 0) + 1;
+    }
+  }
+}
+
+const pct = (xs, p) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))];
+};
+await Promise.all(Array.from({ length: clients }, (_, i) => once(i, -1)));   // warm-up, not counted
+ttft = [];
+gaps = [];
+tokens = 0;
+requests = 0;
+const began = performance.now();
+end = began + seconds * 1000;
+await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+const elapsed = (performance.now() - began) / 1000;
+const report = {
+  url: url.origin, model, clients, seconds: Number(elapsed.toFixed(1)), max_tokens: maxTokens, requests, tokens,
+  tokens_per_second: Number((tokens / elapsed).toFixed(1)),
+  ttft_ms: { p50: Number(pct(ttft, 50).toFixed(1)), p99: Number(pct(ttft, 99).toFixed(1)) },
+  inter_token_ms: { p50: Number(pct(gaps, 50).toFixed(1)), p99: Number(pct(gaps, 99).toFixed(1)) },
+  errors: Object.values(errors).reduce((a, b) => a + b, 0), error_kinds: errors,
+};
+console.log(JSON.stringify(report, null, 2));
+process.exit(report.errors ? 1 : 0);
