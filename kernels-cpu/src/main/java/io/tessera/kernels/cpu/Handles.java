@@ -72,13 +72,16 @@ final class Handles {
         public String toString() { return "cpu " + dtype + "[" + rows + ", " + cols + "]"; }
     }
 
-    /** A weight read in place: nothing is copied, so it counts 0 bytes. */
+    /** A weight read in place: nothing is copied, so it counts 0 bytes (its FP8 block flags: 1 bit per 128 weights). */
     static final class W extends Handle implements Weight {
         final WeightData d;
+        /** FP8: {@link Kernels#plainBlocks}; else null. */
+        final long[] plain;
 
         W(Object owner, AtomicLong counter, WeightData d) {
             super(owner, counter, 0);
             this.d = d;
+            plain = d.dtype() == DType.F8_E4M3 ? Kernels.plainBlocks(d) : null;
         }
 
         public String name() { return d.name(); }
