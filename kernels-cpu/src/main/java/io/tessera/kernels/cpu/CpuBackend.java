@@ -297,6 +297,7 @@ public class CpuBackend implements KernelBackend {
         matmulTask.x = x;
         matmulTask.w = w;
         matmulTask.plain = handle.plain;
+        matmulTask.scanned = handle.scanned;
         matmulTask.n = n;
         matmulTask.y = y;
         matmulTask.tiles = tiles;
@@ -308,6 +309,7 @@ public class CpuBackend implements KernelBackend {
         float[] x, y;
         WeightData w;
         long[] plain;
+        boolean[] scanned;
         int n, tiles, perPart, xOff, yOff;
 
         @Override
@@ -319,7 +321,7 @@ public class CpuBackend implements KernelBackend {
                 int o = t * TILE;
                 int valid = Math.min(TILE, rows - o);
                 if (w.dtype() == DType.F8_E4M3) {
-                    fp8Tile(o, valid, out, worker);
+                    fp8Tile(t, o, valid, out, worker);
                     continue;
                 }
                 for (int r = 0; r < n; r++) {
@@ -334,10 +336,14 @@ public class CpuBackend implements KernelBackend {
          * in registers once per four x rows; more, the tile is decoded once into the worker's scratch and applied
          * to the x rows four at a time (the last group padded with the last row).
          */
-        private void fp8Tile(int o, int valid, float[] out, int worker) {
+        private void fp8Tile(int t, int o, int valid, float[] out, int worker) {
             int rows = w.rows();
             int cols = w.cols();
             if (n < DECODE_ROWS) {
+                if (!scanned[t]) { // only this worker touches tile t's words; the pool orders it before later calls
+                    Kernels.scanFp8Tile(w, plain, o);
+                    scanned[t] = true;
+                }
                 for (int j = o; j < o + valid; j++) {
                     int r = 0;
                     for (; r + 4 <= n; r += 4) {

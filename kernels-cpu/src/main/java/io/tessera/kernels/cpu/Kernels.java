@@ -138,28 +138,47 @@ final class Kernels {
     }
 
     /**
-     * Per (row, 128-column block) of an FP8 weight, bit {@code row · blocks + block}: set when the block's full
-     * {@link #CHUNK}s hold only normal bytes, so that {@link #fp8Plain} decodes them exactly. Computed once when
-     * the weight is made a handle, so the kernels do not scan each block before decoding it.
+     * The bits for {@link #scanFp8Tile} of an FP8 weight, all clear: per (row, 128-column block), bit
+     * {@link #plainBit}, set when the block's full {@link #CHUNK}s hold only normal bytes, so that
+     * {@link #fp8Plain} decodes them exactly. Each 4-row tile has words of its own, so that workers filling
+     * different tiles never write the same word.
      */
-    static long[] plainBlocks(WeightData w) {
+    static long[] plainBits(WeightData w) {
+        int tiles = (w.rows() + TILE - 1) / TILE;
+        return new long[Math.toIntExact((long) tiles * wordsPerTile((w.cols() + BLOCK - 1) / BLOCK))];
+    }
+
+    private static int wordsPerTile(int blocks) {
+        return (TILE * blocks + 63) / 64;
+    }
+
+    /** The index in {@link #plainBits} of row {@code r}'s block {@code b} ({@code blocks} per row). */
+    private static long plainBit(int r, int blocks, int b) {
+        return ((long) (r / TILE) * wordsPerTile(blocks) << 6) + (long) (r % TILE) * blocks + b;
+    }
+
+    /**
+     * Sets the {@link #plainBits} of the tile of rows {@code o .. o+3} (o a multiple of {@link #TILE}): one
+     * vector pass over its bytes, done once per weight at its first use (at load it would read the whole
+     * checkpoint), so that the kernels do not scan each block before decoding it on every call.
+     */
+    static void scanFp8Tile(WeightData w, long[] bits, int o) {
         MemorySegment m = w.data();
         int cols = w.cols();
         int blocks = (cols + BLOCK - 1) / BLOCK;
-        long[] bits = new long[(int) (((long) w.rows() * blocks + 63) / 64)];
-        for (int r = 0; r < w.rows(); r++) {
+        for (int r = o; r < Math.min(o + TILE, w.rows()); r++) {
             long row = (long) r * cols;
             for (int b = 0; b < blocks; b++) {
                 if (plain(m, row + (long) b * BLOCK, row + Math.min((b + 1) * BLOCK, cols))) {
-                    long i = (long) r * blocks + b;
+                    long i = plainBit(r, blocks, b);
                     bits[(int) (i >>> 6)] |= 1L << i;
                 }
             }
         }
-        return bits;
     }
 
-    private static boolean plain(long[] bits, long i) {
+    private static boolean plain(long[] bits, int r, int blocks, int b) {
+        long i = plainBit(r, blocks, b);
         return (bits[(int) (i >>> 6)] & 1L << i) != 0;
     }
 
@@ -175,7 +194,7 @@ final class Kernels {
      * <p>Here (GEMV): one row, decoded in registers: the bytes are loaded as ints, four per lane, and byte
      * {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is not intrinsified on
      * every JDK/CPU (it boxes, 100× slower). Each block takes {@link #fp8Plain} when its bit in {@code plainBits}
-     * ({@link #plainBlocks}) says so, else the exact {@link #fp8}.
+     * ({@link #scanFp8Tile}) says so, else the exact {@link #fp8}.
      */
     static float fp8(WeightData w, long[] plainBits, int o, float[] x, int xo) {
         MemorySegment m = w.data();
@@ -187,7 +206,7 @@ final class Kernels {
         for (int b = 0; b < blocks; b++) {
             int cb = b * BLOCK;
             int end = Math.min(cb + BLOCK, cols);
-            boolean plain = plain(plainBits, (long) o * blocks + b);
+            boolean plain = plain(plainBits, o, blocks, b);
             FloatVector a = FloatVector.zero(F);
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
@@ -221,7 +240,7 @@ final class Kernels {
         for (int b = 0; b < blocks; b++) {
             int cb = b * BLOCK;
             int end = Math.min(cb + BLOCK, cols);
-            boolean plain = plain(plainBits, (long) o * blocks + b);
+            boolean plain = plain(plainBits, o, blocks, b);
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
