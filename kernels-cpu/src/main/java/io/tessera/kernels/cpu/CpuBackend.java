@@ -38,11 +38,15 @@ import org.osgi.service.component.annotations.Modified;
 @Component(service = KernelBackend.class, configurationPid = "io.tessera.kernels.cpu",
         property = {KernelBackend.BACKEND + "=cpu", "service.ranking:Integer=100"})
 public class CpuBackend implements KernelBackend {
+    /** FP8 GEMM from this many x rows decodes each weight tile once (see {@code MatmulTask.fp8Tile}). */
+    private static final int DECODE_ROWS = 8;
 
     private final AtomicLong bytesInUse = new AtomicLong();
     // replaced together (under this backend's monitor, which every op holds) when the thread count changes
     private WorkerPool pool;
     private float[][] tileOut;
+    /** Per worker: an FP8 weight tile decoded for GEMM ({@link Kernels#decodeFp8}). */
+    private float[][] decoded;
     private float[][] scores;
     private volatile String configProblem = "";
     private final MatmulTask matmulTask = new MatmulTask();
@@ -101,7 +105,8 @@ public class CpuBackend implements KernelBackend {
 
     private void usePool(int threads) {
         pool = new WorkerPool(threads);
-        tileOut = new float[threads][TILE];
+        tileOut = new float[threads][2 * TILE];
+        decoded = new float[threads][0];
         scores = new float[threads][0];
     }
 
@@ -153,11 +158,15 @@ public class CpuBackend implements KernelBackend {
     }
 
     private WeightData weight(Weight w, String param) {
+        return handle(w, param).d;
+    }
+
+    private W handle(Weight w, String param) {
         if (!(w instanceof W x)) {
             throw new IllegalArgumentException(param + ": not a weight of the cpu backend: " + w);
         }
         x.check(this, param);
-        return x.d;
+        return x;
     }
 
     private Kv kv(KvCache c) {
@@ -298,7 +307,7 @@ public class CpuBackend implements KernelBackend {
 
     @Override
     public synchronized void matmul(Buffer x, Weight w, int n, Buffer y) {
-        WeightData m = weight(w, "w");
+        W m = handle(w, "w");
         if (x == y) {
             throw new IllegalArgumentException("matmul: y must not be x");
         }
@@ -306,13 +315,19 @@ public class CpuBackend implements KernelBackend {
     }
 
     /** {@code y = x · Wᵀ} for {@code n} rows, W's rows split across the pool in tiles of {@link Kernels#TILE}. */
-    private void matmul(float[] x, WeightData w, int n, float[] y) {
+    private void matmul(float[] x, W handle, int n, float[] y) {
+        WeightData w = handle.d;
         int tiles = (w.rows() + TILE - 1) / TILE;
         int perPart = Math.max(1, tiles / (pool.threads() * 4));
         if (w.dtype() == DType.F8_E4M3) {
             int cols = w.cols();
             if (xPerm.length < n * cols) {
                 xPerm = new float[n * cols];
+            }
+            if (n >= DECODE_ROWS && decoded[0].length < TILE * cols) {
+                for (int i = 0; i < decoded.length; i++) {
+                    decoded[i] = new float[TILE * cols];
+                }
             }
             for (int r = 0; r < n; r++) {
                 Kernels.permuteForFp8(x, matmulTask.xOff + r * cols, xPerm, r * cols, cols);
@@ -322,6 +337,8 @@ public class CpuBackend implements KernelBackend {
         }
         matmulTask.x = x;
         matmulTask.w = w;
+        matmulTask.plain = handle.plain;
+        matmulTask.scanned = handle.scanned;
         matmulTask.n = n;
         matmulTask.y = y;
         matmulTask.tiles = tiles;
@@ -332,6 +349,8 @@ public class CpuBackend implements KernelBackend {
     private final class MatmulTask implements WorkerPool.Task {
         float[] x, y;
         WeightData w;
+        long[] plain;
+        boolean[] scanned;
         int n, tiles, perPart, xOff, yOff;
 
         @Override
@@ -343,7 +362,7 @@ public class CpuBackend implements KernelBackend {
                 int o = t * TILE;
                 int valid = Math.min(TILE, rows - o);
                 if (w.dtype() == DType.F8_E4M3) {
-                    fp8Tile(o, valid, out);
+                    fp8Tile(t, o, valid, out, worker);
                     continue;
                 }
                 for (int r = 0; r < n; r++) {
@@ -353,20 +372,46 @@ public class CpuBackend implements KernelBackend {
             }
         }
 
-        /** FP8: each weight row decoded once per four x rows (the decode costs more than the FMAs). */
-        private void fp8Tile(int o, int valid, float[] out) {
+        /**
+         * FP8 (the decode costs more than the FMAs): up to {@link #DECODE_ROWS} x rows, each weight row is decoded
+         * in registers once per four x rows; more, the tile is decoded once into the worker's scratch and applied
+         * to the x rows four at a time (the last group padded with the last row).
+         */
+        private void fp8Tile(int t, int o, int valid, float[] out, int worker) {
             int rows = w.rows();
             int cols = w.cols();
-            for (int j = o; j < o + valid; j++) {
-                int r = 0;
-                for (; r + TILE <= n; r += TILE) {
-                    Kernels.fp8x4(w, j, x, xOff + r * cols, out);
-                    for (int i = 0; i < TILE; i++) {
-                        y[yOff + (r + i) * rows + j] = out[i];
+            if (n < DECODE_ROWS) {
+                if (!scanned[t]) { // only this worker touches tile t's words; the pool orders it before later calls
+                    Kernels.scanFp8Tile(w, plain, o);
+                    scanned[t] = true;
+                }
+                for (int j = o; j < o + valid; j++) {
+                    int r = 0;
+                    for (; r + 4 <= n; r += 4) {
+                        Kernels.fp8x4(w, plain, j, x, xOff + r * cols, out);
+                        for (int i = 0; i < 4; i++) {
+                            y[yOff + (r + i) * rows + j] = out[i];
+                        }
+                    }
+                    for (; r < n; r++) {
+                        y[yOff + r * rows + j] = Kernels.fp8(w, plain, j, x, xOff + r * cols);
                     }
                 }
-                for (; r < n; r++) {
-                    y[yOff + r * rows + j] = Kernels.fp8(w, j, x, xOff + r * cols);
+                return;
+            }
+            float[] dec = decoded[worker];
+            Kernels.decodeFp8(w, o, dec);
+            for (int r = 0; r < n; r += 4) {
+                int x0 = xOff + r * cols, x1 = xOff + Math.min(r + 1, n - 1) * cols;
+                int x2 = xOff + Math.min(r + 2, n - 1) * cols, x3 = xOff + Math.min(r + 3, n - 1) * cols;
+                for (int i = 0; i < valid; i += 2) {
+                    Kernels.fp8Decoded(w, dec, o, i, x, x0, x1, x2, x3, out);
+                    for (int j = 0; j < Math.min(4, n - r); j++) {
+                        y[yOff + (r + j) * rows + o + i] = out[2 * j];
+                        if (i + 1 < valid) {
+                            y[yOff + (r + j) * rows + o + i + 1] = out[2 * j + 1];
+                        }
+                    }
                 }
             }
         }
@@ -695,9 +740,9 @@ public class CpuBackend implements KernelBackend {
             for (int i = 0; i < rowsE; i++) {
                 System.arraycopy(in, (g[pairs + from + i] / k) * hidden, s, xs + i * hidden, hidden);
             }
-            WeightData gate = expert(experts.gate().get(e), "gate", e, inter, hidden);
-            WeightData up = expert(experts.up().get(e), "up", e, inter, hidden);
-            WeightData down = expert(experts.down().get(e), "down", e, hidden, inter);
+            W gate = expert(experts.gate().get(e), "gate", e, inter, hidden);
+            W up = expert(experts.up().get(e), "up", e, inter, hidden);
+            W down = expert(experts.down().get(e), "down", e, hidden, inter);
             matmulInto(s, xs, gate, rowsE, s, gs);
             matmulInto(s, xs, up, rowsE, s, us);
             siluMul(s, gs, s, us, s, gs, rowsE * inter);
@@ -790,8 +835,8 @@ public class CpuBackend implements KernelBackend {
         }
     }
 
-    private WeightData expert(Weight w, String kind, int e, int rows, int cols) {
-        WeightData d = weight(w, kind + "[" + e + "]");
+    private W expert(Weight w, String kind, int e, int rows, int cols) {
+        W d = handle(w, kind + "[" + e + "]");
         if (d.rows() != rows || d.cols() != cols) {
             throw new IllegalArgumentException("experts: " + kind + "[" + e + "] " + d.name() + " is [" + d.rows()
                     + ", " + d.cols() + "], expected [" + rows + ", " + cols + "]");
@@ -800,7 +845,7 @@ public class CpuBackend implements KernelBackend {
     }
 
     /** {@code matmul} on sub-ranges of scratch arrays: x from {@code xOff}, y from {@code yOff}. */
-    private void matmulInto(float[] x, int xOff, WeightData w, int n, float[] y, int yOff) {
+    private void matmulInto(float[] x, int xOff, W w, int n, float[] y, int yOff) {
         matmulTask.xOff = xOff;
         matmulTask.yOff = yOff;
         try {

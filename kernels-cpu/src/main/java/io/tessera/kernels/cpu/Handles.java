@@ -90,13 +90,19 @@ final class Handles {
         public String toString() { return "cpu " + dtype + "[" + rows + ", " + cols + "]"; }
     }
 
-    /** A weight read in place: nothing is copied, so it counts 0 bytes. */
+    /** A weight read in place: nothing is copied, so it counts 0 bytes (its FP8 block flags: 1 bit per 128 weights). */
     static final class W extends Handle implements Weight {
         final WeightData d;
+        /** FP8: {@link Kernels#plainBits}, a tile's filled at its first use (then {@code scanned}); else null. */
+        final long[] plain;
+        final boolean[] scanned;
 
         W(Object owner, AtomicLong counter, WeightData d) {
             super(owner, counter, 0);
             this.d = d;
+            boolean fp8 = d.dtype() == DType.F8_E4M3;
+            plain = fp8 ? Kernels.plainBits(d) : null;
+            scanned = fp8 ? new boolean[(d.rows() + Kernels.TILE - 1) / Kernels.TILE] : null;
         }
 
         public String name() { return d.name(); }

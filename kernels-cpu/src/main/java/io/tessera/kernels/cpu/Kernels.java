@@ -48,7 +48,7 @@ final class Kernels {
         switch (w.dtype()) {
             case F32 -> f32(w, o0, o1, o2, o3, x, xo, out);
             case BF16 -> bf16(w, o0, o1, o2, o3, x, xo, out);
-            case F8_E4M3 -> throw new AssertionError("FP8 rows go through fp8 and fp8x4 (x permuted)");
+            case F8_E4M3 -> throw new AssertionError("FP8 rows go through fp8, fp8x4, fp8Decoded (x permuted)");
             default -> scalarDot(w, o0, o1, o2, o3, x, xo, out);
         }
     }
@@ -138,20 +138,75 @@ final class Kernels {
     }
 
     /**
-     * One FP8 row against x permuted by {@link #permuteForFp8} (GEMV). The bytes are loaded as ints, four per
-     * lane, and byte {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is
-     * not intrinsified on every JDK/CPU (it boxes, 100× slower). Weights are decoded as 2⁸ times their value
-     * (see {@link #plain}); the factor 2⁻⁸ goes into the block scale, which keeps every product exact.
+     * The bits for {@link #scanFp8Tile} of an FP8 weight, all clear: per (row, 128-column block), bit
+     * {@link #plainBit}, set when the block's full {@link #CHUNK}s hold only normal bytes, so that
+     * {@link #fp8Plain} decodes them exactly. Each 4-row tile has words of its own, so that workers filling
+     * different tiles never write the same word.
      */
-    static float fp8(WeightData w, int o, float[] x, int xo) {
+    static long[] plainBits(WeightData w) {
+        int tiles = (w.rows() + TILE - 1) / TILE;
+        return new long[Math.toIntExact((long) tiles * wordsPerTile((w.cols() + BLOCK - 1) / BLOCK))];
+    }
+
+    private static int wordsPerTile(int blocks) {
+        return (TILE * blocks + 63) / 64;
+    }
+
+    /** The index in {@link #plainBits} of row {@code r}'s block {@code b} ({@code blocks} per row). */
+    private static long plainBit(int r, int blocks, int b) {
+        return ((long) (r / TILE) * wordsPerTile(blocks) << 6) + (long) (r % TILE) * blocks + b;
+    }
+
+    /**
+     * Sets the {@link #plainBits} of the tile of rows {@code o .. o+3} (o a multiple of {@link #TILE}): one
+     * vector pass over its bytes, done once per weight at its first use (at load it would read the whole
+     * checkpoint), so that the kernels do not scan each block before decoding it on every call.
+     */
+    static void scanFp8Tile(WeightData w, long[] bits, int o) {
         MemorySegment m = w.data();
         int cols = w.cols();
+        int blocks = (cols + BLOCK - 1) / BLOCK;
+        for (int r = o; r < Math.min(o + TILE, w.rows()); r++) {
+            long row = (long) r * cols;
+            for (int b = 0; b < blocks; b++) {
+                if (plain(m, row + (long) b * BLOCK, row + Math.min((b + 1) * BLOCK, cols))) {
+                    long i = plainBit(r, blocks, b);
+                    bits[(int) (i >>> 6)] |= 1L << i;
+                }
+            }
+        }
+    }
+
+    private static boolean plain(long[] bits, int r, int blocks, int b) {
+        long i = plainBit(r, blocks, b);
+        return (bits[(int) (i >>> 6)] & 1L << i) != 0;
+    }
+
+    /**
+     * The FP8 dot product of one weight row and one row of x permuted by {@link #permuteForFp8}, in this order,
+     * which every FP8 path follows so that results do not depend on the batch: per 128-column block, one lane
+     * accumulator {@code a} takes the FMAs of the block's full {@link #CHUNK}s in column order (vector {@code k}
+     * of a chunk holds byte {@code k} of each int lane); then {@code t = a · scale·2⁻⁸ + t} (FMA); the block's
+     * columns past its last full chunk go to a scalar sum {@code s}; the result is {@code s + sum(t)}.
+     * Weights are decoded as 2⁸ times their value (see {@link #fp8Plain}): the factor 2⁻⁸ goes into the block
+     * scale, which keeps every product exact.
+     *
+     * <p>Here (GEMV): one row, decoded in registers: the bytes are loaded as ints, four per lane, and byte
+     * {@code k} is shifted to the top ({@code << 24 − 8k}); a byte-to-int vector conversion is not intrinsified on
+     * every JDK/CPU (it boxes, 100× slower). Each block takes {@link #fp8Plain} when its bit in {@code plainBits}
+     * ({@link #scanFp8Tile}) says so, else the exact {@link #fp8}.
+     */
+    static float fp8(WeightData w, long[] plainBits, int o, float[] x, int xo) {
+        MemorySegment m = w.data();
+        int cols = w.cols();
+        int blocks = (cols + BLOCK - 1) / BLOCK;
         long row = (long) o * cols;
         FloatVector t = FloatVector.zero(F);
         float s = 0;
-        for (int cb = 0; cb < cols; cb += BLOCK) {
+        for (int b = 0; b < blocks; b++) {
+            int cb = b * BLOCK;
             int end = Math.min(cb + BLOCK, cols);
-            boolean plain = plain(m, row + cb, row + end);
+            boolean plain = plain(plainBits, o, blocks, b);
             FloatVector a = FloatVector.zero(F);
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
@@ -161,7 +216,7 @@ final class Kernels {
                     a = (plain ? fp8Plain(top) : fp8(top)).fma(FloatVector.fromArray(F, x, xo + c + k * L), a);
                 }
             }
-            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK) * 0x1p-8f), t);
+            t = a.fma(FloatVector.broadcast(F, w.scale(o / BLOCK, b) * 0x1p-8f), t);
             for (; c < end; c++) {
                 s += x[xo + c] * scalar(w, o, c);
             }
@@ -170,20 +225,22 @@ final class Kernels {
     }
 
     /**
-     * One FP8 row against four rows of permuted x (rows {@code xo + j·cols}), decoding each weight vector once
-     * for all four (GEMM); each row's arithmetic is that of {@link #fp8}, so results do not depend on the
-     * batch. {@code out[j]} receives row {@code j}'s result.
+     * Small GEMM: one FP8 row against four rows of permuted x (rows {@code xo + j·cols}), each weight vector
+     * decoded in registers once for all four; the order of {@link #fp8(WeightData, long[], int, float[], int)}.
+     * {@code out[j]} receives row {@code j}'s result.
      */
-    static void fp8x4(WeightData w, int o, float[] x, int xo, float[] out) {
+    static void fp8x4(WeightData w, long[] plainBits, int o, float[] x, int xo, float[] out) {
         MemorySegment m = w.data();
         int cols = w.cols();
+        int blocks = (cols + BLOCK - 1) / BLOCK;
         long row = (long) o * cols;
         int x1 = xo + cols, x2 = xo + 2 * cols, x3 = xo + 3 * cols;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int cb = 0; cb < cols; cb += BLOCK) {
+        for (int b = 0; b < blocks; b++) {
+            int cb = b * BLOCK;
             int end = Math.min(cb + BLOCK, cols);
-            boolean plain = plain(m, row + cb, row + end);
+            boolean plain = plain(plainBits, o, blocks, b);
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
@@ -198,7 +255,7 @@ final class Kernels {
                     a3 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a3);
                 }
             }
-            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, cb / BLOCK) * 0x1p-8f);
+            FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, b) * 0x1p-8f);
             t0 = a0.fma(scale, t0);
             t1 = a1.fma(scale, t1);
             t2 = a2.fma(scale, t2);
@@ -215,6 +272,100 @@ final class Kernels {
         out[1] = s1 + sum(t1);
         out[2] = s2 + sum(t2);
         out[3] = s3 + sum(t3);
+    }
+
+    /**
+     * Larger GEMM, step one: decodes rows {@code o .. o+3} (clamped) of an FP8 weight into {@code dec} (row
+     * {@code i} from {@code i · cols}), 2⁸ times their values at their permuted column positions, full chunks only
+     * (the scalar tails read the weight), so that {@link #fp8Decoded} reuses each decoded weight for many x rows.
+     * Always by the exact {@link #fp8}, which costs little when amortized over many x rows: a rarely taken branch
+     * to it (a block with a zero, subnormal or NaN byte) would leave C2 a cold call site that it does not inline,
+     * and the out-of-line call boxes every vector (measured: GEMM 2× slower).
+     */
+    static void decodeFp8(WeightData w, int o, float[] dec) {
+        MemorySegment m = w.data();
+        int cols = w.cols();
+        for (int i = 0; i < TILE; i++) {
+            long row = (long) Math.min(o + i, w.rows() - 1) * cols;
+            for (int cb = 0; cb < cols; cb += BLOCK) {
+                int end = Math.min(cb + BLOCK, cols);
+                for (int c = cb; c + CHUNK <= end; c += CHUNK) {
+                    IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
+                    for (int k = 0; k < 4; k++) {
+                        fp8(v.lanewise(VectorOperators.LSHL, 24 - 8 * k)).intoArray(dec, i * cols + c + k * L);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Larger GEMM, step two: rows {@code o + i} and {@code o + i + 1} (clamped; decoded by {@link #decodeFp8} into
+     * {@code dec} as rows {@code i}, {@code i + 1}) against four rows of permuted x starting at {@code x0 .. x3},
+     * in the order of {@link #fp8(WeightData, long[], int, float[], int)}, so bit for bit its results.
+     * Two weight rows by four x rows: eight FMA chains and their eight block sums stay in registers.
+     * {@code out[2j + ii]} receives weight row {@code i + ii} against x row {@code j}.
+     */
+    static void fp8Decoded(WeightData w, float[] dec, int o, int i, float[] x, int x0, int x1, int x2, int x3,
+                           float[] out) {
+        int cols = w.cols();
+        int last = w.rows() - 1;
+        int oa = Math.min(o + i, last), ob = Math.min(o + i + 1, last);
+        int da = i * cols, db = da + cols;
+        FloatVector ta0 = FloatVector.zero(F), ta1 = ta0, ta2 = ta0, ta3 = ta0;
+        FloatVector tb0 = ta0, tb1 = ta0, tb2 = ta0, tb3 = ta0;
+        float sa0 = 0, sa1 = 0, sa2 = 0, sa3 = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0;
+        for (int cb = 0; cb < cols; cb += BLOCK) {
+            int end = Math.min(cb + BLOCK, cols);
+            int full = cb + (end - cb) / CHUNK * CHUNK;
+            FloatVector aa0 = FloatVector.zero(F), aa1 = aa0, aa2 = aa0, aa3 = aa0;
+            FloatVector ab0 = aa0, ab1 = aa0, ab2 = aa0, ab3 = aa0;
+            for (int c = cb; c < full; c += L) {
+                FloatVector wa = FloatVector.fromArray(F, dec, da + c);
+                FloatVector wb = FloatVector.fromArray(F, dec, db + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                aa0 = wa.fma(xv, aa0);
+                ab0 = wb.fma(xv, ab0);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                aa1 = wa.fma(xv, aa1);
+                ab1 = wb.fma(xv, ab1);
+                xv = FloatVector.fromArray(F, x, x2 + c);
+                aa2 = wa.fma(xv, aa2);
+                ab2 = wb.fma(xv, ab2);
+                xv = FloatVector.fromArray(F, x, x3 + c);
+                aa3 = wa.fma(xv, aa3);
+                ab3 = wb.fma(xv, ab3);
+            }
+            FloatVector sa = FloatVector.broadcast(F, w.scale(oa / BLOCK, cb / BLOCK) * 0x1p-8f);
+            FloatVector sb = FloatVector.broadcast(F, w.scale(ob / BLOCK, cb / BLOCK) * 0x1p-8f);
+            ta0 = aa0.fma(sa, ta0);
+            ta1 = aa1.fma(sa, ta1);
+            ta2 = aa2.fma(sa, ta2);
+            ta3 = aa3.fma(sa, ta3);
+            tb0 = ab0.fma(sb, tb0);
+            tb1 = ab1.fma(sb, tb1);
+            tb2 = ab2.fma(sb, tb2);
+            tb3 = ab3.fma(sb, tb3);
+            for (int c = full; c < end; c++) {
+                float wa = scalar(w, oa, c), wb = scalar(w, ob, c);
+                sa0 += x[x0 + c] * wa;
+                sa1 += x[x1 + c] * wa;
+                sa2 += x[x2 + c] * wa;
+                sa3 += x[x3 + c] * wa;
+                sb0 += x[x0 + c] * wb;
+                sb1 += x[x1 + c] * wb;
+                sb2 += x[x2 + c] * wb;
+                sb3 += x[x3 + c] * wb;
+            }
+        }
+        out[0] = sa0 + sum(ta0);
+        out[1] = sb0 + sum(tb0);
+        out[2] = sa1 + sum(ta1);
+        out[3] = sb1 + sum(tb1);
+        out[4] = sa2 + sum(ta2);
+        out[5] = sb2 + sum(tb2);
+        out[6] = sa3 + sum(ta3);
+        out[7] = sb3 + sum(tb3);
     }
 
     /**
