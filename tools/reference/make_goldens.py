@@ -61,9 +61,16 @@ TEXT = {"prose": ("The sliding window keeps only the most recent keys, while the
                  "            if (i > 0) {\n                sb.append(\", \");\n            }\n"
                  "            sb.append(elements[i]);\n        }\n        return sb.append(']').toString();\n    }\n")}
 GREEDY = {
-    "greedy_code": "public static int max(int a, int b) {",
-    "greedy_chat": "<|im_start|>user\nWrite a loop over a list.<|im_end|>\n<|im_start|>assistant\n<think></think>",
-    "greedy_text": "The router picks",
+    "prose": {
+        "greedy_code": "public static int max(int a, int b) {",
+        "greedy_chat": "<|im_start|>user\nWrite a loop over a list.<|im_end|>\n<|im_start|>assistant\n<think></think>",
+        "greedy_text": "The router picks",
+    },
+    "java": {  # greedy_main is the README's main job (.ci/run checks the node's output against it)
+        "greedy_main": "public static int max(",
+        "greedy_method": "    public boolean isEmpty() {\n",
+        "greedy_loop": "        for (int i = 0; i < n; i++) {\n",
+    },
 }
 
 
@@ -91,15 +98,15 @@ def longest_prefix_within(tok, text, n):
 
 def golden_prompts(name, tok):
     """Prompt list of a fixture: kind 'logits', 'greedy' or 'mtp', with text and ids."""
-    directory, kind, windows = FIXTURES[name]
-    source = TEXT[kind]
+    directory, kind_of_text, windows = FIXTURES[name]
+    source = TEXT[kind_of_text]
     window = json.load(open(os.path.join(ROOT, directory, "config.json")))["sliding_window"]
     text, ids = longest_prefix_within(tok, source, window - 2)
     prompts = [dict(name="short", kind="logits", text=text, ids=ids)]
     for pname, kind, n in (("long", "logits", windows * window + 3), ("mtp", "mtp", window + 8)):
         text, ids = prefix_of(tok, source, n)
         prompts.append(dict(name=pname, kind=kind, text=text, ids=ids))
-    for pname, text in GREEDY.items():
+    for pname, text in GREEDY[kind_of_text].items():
         prompts.append(dict(name=pname, kind="greedy", text=text, ids=tok.encode(text).ids))
     return prompts
 

@@ -45,7 +45,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectBundleContext;
@@ -72,16 +71,18 @@ public class HttpApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // 8 KV slots so 8 streams run at once; the engine restarts with the new configuration
-        long engineId = serviceId(Generator.class);
+        // 8 KV slots so 8 streams run at once: sizes apply to models loaded after the engine took the new
+        // configuration, which shows as a KV pool twice the default one's (4 slots)
+        modelDir = chatFixture(Path.of(context.getProperty("tessera.repo")));
+        long defaultKv = registry().load(modelDir, MODEL, "cpu", null).memory().get("kv");
+        registry().unload(MODEL);
         update("io.tessera.engine", Map.of("sequences", 8, "queueLimit", 64));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (serviceId(Generator.class) == engineId || serviceId(ModelRegistry.class) < 0) {
-            assertTrue(System.nanoTime() < deadline, "the engine did not restart with its new configuration");
+        while (registry().load(modelDir, MODEL, "cpu", null).memory().get("kv") != 2 * defaultKv) {
+            registry().unload(MODEL);
+            assertTrue(System.nanoTime() < deadline, "the engine did not take its new configuration");
             Thread.sleep(50);
         }
-        modelDir = chatFixture(Path.of(context.getProperty("tessera.repo")));
-        registry().load(modelDir, MODEL, "cpu", null);
         update("io.tessera.itest.echo", Map.of("directory", modelDir.toString()));
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -109,14 +110,17 @@ public class HttpApiTest {
             cm.getConfiguration(pid, "?").delete();
         }
         registry().unload(MODEL);
-        long engineId = serviceId(Generator.class);
+        long eightSlots = registry().load(modelDir, MODEL, "cpu", null).memory().get("kv");
+        registry().unload(MODEL);
         cm.getConfiguration("io.tessera.engine", "?").delete();
-        // the engine restarts with its defaults: wait, so the next test class gets the new one
+        // wait until the engine is back on its defaults, so the next test class gets them
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (serviceId(Generator.class) == engineId || serviceId(ModelRegistry.class) < 0) {
-            assertTrue(System.nanoTime() < deadline, "the engine did not restart with its default configuration");
+        while (registry().load(modelDir, MODEL, "cpu", null).memory().get("kv") != eightSlots / 2) {
+            registry().unload(MODEL);
+            assertTrue(System.nanoTime() < deadline, "the engine did not return to its default configuration");
             Thread.sleep(50);
         }
+        registry().unload(MODEL);
     }
 
     /** tiny-a with no chat_template in its tokenizer_config.json, so the tokenizer renders MiMo's chat format. */
@@ -149,11 +153,6 @@ public class HttpApiTest {
     private static void update(String pid, Map<String, Object> properties) throws IOException {
         Configuration c = cm.getConfiguration(pid, "?");
         c.update(new Hashtable<>(properties));
-    }
-
-    private static long serviceId(Class<?> type) {
-        ServiceReference<?> ref = context.getServiceReference(type);
-        return ref == null ? -1 : (Long) ref.getProperty("service.id");
     }
 
     private static ModelRegistry registry() {
