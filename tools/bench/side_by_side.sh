@@ -16,6 +16,6 @@ echo "== $(date -u) load: $(uptime | sed 's/.*load average: //')"
    --runs "$runs" --warmup 1 --kv f32)
 echo "== $(date -u) load: $(uptime | sed 's/.*load average: //')"
 TESSERA_NO_BUILD=1 TESSERA_OPTS="-XX:ActiveProcessorCount=2 ${TESSERA_OPTS:-}" ./tessera -c \
-  "model:load $ckpt; bench --prompt-tokens $p --gen-tokens $n --runs $runs --warmup 0" 2>&1 | grep -v "^INFO\|WARN\|layer\|spifly\|Registered"
+  "model:load --name bench $ckpt; bench --model bench --prompt-tokens $p --gen-tokens $n --runs $runs --warmup 1" 2>&1 | grep -v "^INFO\|WARN\|layer\|spifly\|Registered"
 echo "== $(date -u) load: $(uptime | sed 's/.*load average: //')"
 python3 "$here/bytes_per_token.py" "$ckpt"

@@ -8,12 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 max=${1:-96}
 drafts=${2:-3}
-script=""
+# one unmeasured pass over the first prompt warms the JIT up
+script="generate --drafts $drafts --compare --max-tokens $max --ids $(head -1 tools/train/heldout_prompts.ids)"$'\n'
+script+="echo measured"$'\n'
 while IFS= read -r ids; do
     script+="generate --drafts $drafts --compare --max-tokens $max --ids $ids"$'\n'
 done < tools/train/heldout_prompts.ids
 ./tessera -c "$script" | tee /dev/stderr | awk '
     function after(word,   i) { for (i = 1; i < NF; i++) if ($i == word) return $(i + 1) + 0; return 0 }
+    /^measured$/ { steps = tokens = draft = verify = spec_time = plain_time = runs = 0; delete accepted }
     /^\[speculative:/ { n = after("over"); steps += n; tokens += after("length") * n
                         for (i = 1; i < NF; i++) if ($i == "head") { heads = $(i + 1) + 1; accepted[$(i + 1)] += ($(i + 2) + 0) * n }
                         draft += after("draft"); verify += after("verify") }
