@@ -325,6 +325,14 @@ def main():
     export(trainee, hub_cfg, tok, held, n_valid, args, say, time.time() - t_train)
 
 
+def tokenizer_config(tok):
+    """The fixtures' tokenizer_config.json with MiMo's own chat template (tools/tokenizer), so chat works as on MiMo."""
+    config = fx.tokenizer_config(tok)
+    with open(os.path.join(HERE, "..", "tokenizer", "mimo_chat_template.jinja"), encoding="utf-8") as f:
+        config["chat_template"] = f.read()
+    return config
+
+
 def export(trainee, hub_cfg, tok, held, n_valid, args, say, train_seconds):
     W = trainee.hub_weights(hub_cfg)
     specs = fx.tensor_specs(MODEL)
@@ -347,7 +355,7 @@ def export(trainee, hub_cfg, tok, held, n_valid, args, say, train_seconds):
     fx.write_json(os.path.join(args.out, "config.json"), hub_cfg)
     fx.write_safetensors(args.out, hub, 1)
     fx.write_json(os.path.join(args.out, "tokenizer.json"), fx.tokenizer_json(tok, MODEL["legacy_merges"]))
-    fx.write_json(os.path.join(args.out, "tokenizer_config.json"), fx.tokenizer_config(tok))
+    fx.write_json(os.path.join(args.out, "tokenizer_config.json"), tokenizer_config(tok))
     fx.write_json(os.path.join(args.work, "report.json"), report)
     # The export must load in transformers through the independent path and give the FP8 figure again.
     cfg, weights = __import__("native_port").load_hub(args.out)
