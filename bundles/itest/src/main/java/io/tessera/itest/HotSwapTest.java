@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
@@ -63,8 +64,8 @@ public class HotSwapTest {
         // positions 0..63 run on the old backend, the second chunk 64..99 on the new one
         Predicate<int[]> firstChunk = p -> p.length == MAX_ROWS && p[0] == 0;
         for (boolean fromCpu : new boolean[] {true, false}) {
-            int last = swapDuring(fromCpu, 100, 24, 0, SamplingParams.GREEDY, firstChunk);
-            assertEquals(MAX_ROWS - 1, last, "the old backend ran past the first chunk");
+            Swap swap = swapDuring(fromCpu, 100, 24, 0, SamplingParams.GREEDY, firstChunk);
+            assertEquals(MAX_ROWS - 1, swap.last(), "the old backend ran past the first chunk");
         }
     }
 
@@ -75,13 +76,11 @@ public class HotSwapTest {
      */
     @Test
     void swapMidVerify() throws Exception {
-        // a step advances up to drafts + 1 positions, so the gated step starts in [30, 33] and its rows end by 36
         Predicate<int[]> decoding = p -> p[0] >= 30;
         for (SamplingParams sampling : new SamplingParams[] {SamplingParams.GREEDY, new SamplingParams(20f, 0, 1f,
                 11)}) {
             for (boolean fromCpu : new boolean[] {true, false}) {
-                int last = swapDuring(fromCpu, 20, 40, 3, sampling, decoding);
-                assertTrue(last >= 30 && last <= 30 + 2 * 3, "swap not at the gated step: last position " + last);
+                swapDuring(fromCpu, 20, 40, 3, sampling, decoding).assertAtTheGatedStep(3);
             }
         }
     }
@@ -90,18 +89,28 @@ public class HotSwapTest {
     void swapAfterTheSlidingRingWrapped() throws Exception {
         Predicate<int[]> wrapped = p -> p[0] >= RING + 20;
         for (boolean fromCpu : new boolean[] {true, false}) {
-            int last = swapDuring(fromCpu, 30, RING + 40, 3, SamplingParams.GREEDY, wrapped);
-            assertTrue(last >= RING + 20 && last <= RING + 20 + 2 * 3, "swap not at the gated step: last position "
-                    + last);
+            swapDuring(fromCpu, 30, RING + 40, 3, SamplingParams.GREEDY, wrapped).assertAtTheGatedStep(3);
         }
     }
 
     /**
      * Generates on a gated backend serving through cpu (or reference) and swaps to the other one at the first
      * step {@code at} accepts. Checks the tokens (and the drafts' acceptance) against unswapped runs on both
-     * backends; returns the last position the old backend ran.
+     * backends; returns where the swap happened.
      */
-    private int swapDuring(boolean fromCpu, int promptLength, int maxTokens, int drafts, SamplingParams sampling,
+    /**
+     * Where a swap happened: the first position of the call the gate held, and the last position the old backend
+     * ran. The old backend finishes the held step (its rows end at most {@code drafts} positions further), and
+     * runs nothing after it.
+     */
+    record Swap(int gatedStart, int last) {
+        void assertAtTheGatedStep(int drafts) {
+            assertTrue(last >= gatedStart && last <= gatedStart + drafts, "swap not at the gated step: the gate held"
+                    + " position " + gatedStart + ", the old backend ran up to " + last);
+        }
+    }
+
+    private Swap swapDuring(boolean fromCpu, int promptLength, int maxTokens, int drafts, SamplingParams sampling,
                            Predicate<int[]> at) throws Exception {
         KernelBackend from = fromCpu ? cpu : reference;
         String to = fromCpu ? "reference" : "cpu";
@@ -113,9 +122,11 @@ public class HotSwapTest {
         assertArrayEquals(onCpu.tokens(), onReference.tokens(), "cpu and reference disagree without a swap");
 
         AtomicBoolean triggered = new AtomicBoolean();
+        AtomicInteger gatedStart = new AtomicInteger(-1);
         CompletableFuture<ModelInfo> swap = new CompletableFuture<>();
         GatedBackend gate = new GatedBackend("gated", from, positions -> {
             if (at.test(positions) && triggered.compareAndSet(false, true)) {
+                gatedStart.set(positions[0]);
                 CountDownLatch prepared = new CountDownLatch(1);
                 Thread.ofPlatform().start(() -> {
                     try {
@@ -153,7 +164,7 @@ public class HotSwapTest {
                     .filter(n -> n.startsWith("model swap: last swap")).findFirst().orElse("?")
                     + "; drafts accepted " + Arrays.toString(swapped.stats().acceptedPerHead()) + " of "
                     + Arrays.toString(swapped.stats().proposedPerHead()));
-            return gate.maxPosition();
+            return new Swap(gatedStart.get(), gate.maxPosition());
         } finally {
             registry.unload("swap");
             registration.unregister();
