@@ -41,8 +41,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 
 import make_fixtures as fx  # noqa: E402
-from native_port import build_model, dequantize_all, native_config, native_state_dict  # noqa: E402
-from transformers import MiMoV2FlashModel  # noqa: E402
+from native_port import build_model, dequantize_all, load_hub, native_config, native_state_dict  # noqa: E402
+from transformers import MiMoV2FlashForCausalLM, MiMoV2FlashModel  # noqa: E402
 from transformers.models.mimo_v2_flash.modeling_mimo_v2_flash import MiMoV2FlashRMSNorm  # noqa: E402
 
 # The model: hidden a multiple of 128 so most matrices are whole FP8 blocks.
@@ -80,7 +80,7 @@ def strip_header(text):
 
 def read_corpus(jdk):
     """(train texts, held-out texts): .java files of src.zip in name order, split by a hash of the name."""
-    train, held, size = [], [], 0
+    train, held = [], []
     with zipfile.ZipFile(os.path.join(jdk, "lib", "src.zip")) as z:
         names = sorted(n for n in z.namelist() if n.endswith(".java") and not n.startswith(SKIP_MODULES))
         # A fixed, spread-out subset up to CORPUS_BYTES: every file whose hash falls under the fraction needed.
@@ -92,7 +92,6 @@ def read_corpus(jdk):
                 continue
             text = strip_header(z.read(n).decode("utf-8"))
             (held if h % HELD_OUT_MOD == 0 else train).append(text)
-            size += len(text)
     return train, held
 
 
@@ -288,7 +287,7 @@ def main():
     hub_cfg["_fixture"] = f"{NAME}: trained on JDK sources by tools/train/train_java_model.py, seed {args.seed}"
     config = native_config(hub_cfg)
     config._attn_implementation = "eager"
-    main_model = __import__("transformers").MiMoV2FlashForCausalLM(config)
+    main_model = MiMoV2FlashForCausalLM(config)
     trainee = Trainee(hub_cfg, main_model)
     balancer = BiasBalancer(main_model)
     params = [p for p in trainee.parameters() if p.requires_grad]
@@ -341,8 +340,7 @@ def export(trainee, hub_cfg, tok, held, n_valid, args, say, train_seconds):
         raise ValueError(f"trained tensors and hub layout differ: {sorted(missing)[:8]}")
     report = {"train_minutes": round(train_seconds / 60, 1), "steps": args.steps, "seq": SEQ, "batch": BATCH}
     # BF16 export: every tensor rounded to BF16 (router and bias kept F32), as a BF16 checkpoint would hold them.
-    bf16 = {n: (t.float() if kind in ("router", "bias") else t.to(torch.bfloat16).float()) for n, _, kind in specs
-            for t in [W[n]]}
+    bf16 = {n: W[n] if kind in ("router", "bias") else W[n].to(torch.bfloat16).float() for n, _, kind in specs}
     trainee.load_hub_weights(hub_cfg, bf16)
     nll, acc = evaluate(trainee, held, n_valid)
     report["bf16"] = {"held_out_nll": nll, "perplexity": math.exp(nll), "mtp_top1_accuracy": acc}
@@ -358,7 +356,7 @@ def export(trainee, hub_cfg, tok, held, n_valid, args, say, train_seconds):
     fx.write_json(os.path.join(args.out, "tokenizer_config.json"), tokenizer_config(tok))
     fx.write_json(os.path.join(args.work, "report.json"), report)
     # The export must load in transformers through the independent path and give the FP8 figure again.
-    cfg, weights = __import__("native_port").load_hub(args.out)
+    cfg, weights = load_hub(args.out)
     check = build_model(cfg, weights)
     with torch.no_grad():
         w = torch.from_numpy(held[:SEQ + 1].astype(np.int64))[None]

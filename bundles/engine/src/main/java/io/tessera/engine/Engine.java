@@ -234,7 +234,6 @@ public class Engine implements ModelRegistry, Generator {
             checkpoint.close();
             throw new IllegalArgumentException("a model named '" + modelName + "' is already loaded");
         }
-        model.scheduler().waitLimit(config.waitSeconds());
         model.refresh(options(backend), report);
         model.scheduler().start();
         return model.info();

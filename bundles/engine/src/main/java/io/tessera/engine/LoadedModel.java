@@ -61,7 +61,7 @@ final class LoadedModel {
         this.settings = settings;
         ModelConfig config = checkpoint.config();
         this.scheduler = new Scheduler(this, settings.sequences(), settings.maxRows(), settings.queueLimit(),
-                config.vocabSize());
+                settings.waitSeconds(), config.vocabSize());
     }
 
     String name() {

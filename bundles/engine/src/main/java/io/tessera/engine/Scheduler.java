@@ -62,7 +62,7 @@ final class Scheduler implements Runnable {
     private volatile long decodeTokens;
     private volatile long steps;
 
-    Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, int vocab) {
+    Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, long waitSeconds, int vocab) {
         this.model = model;
         this.maxRows = maxRows;
         this.queue = new LinkedBlockingQueue<>(queueLimit);
@@ -86,7 +86,7 @@ final class Scheduler implements Runnable {
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());
         extent = new int[sequences];
-        waitNanos = TimeUnit.SECONDS.toNanos(60);
+        waitLimit(waitSeconds);
         thread = new Thread(this, "tessera-engine-" + model.name());
         thread.setDaemon(true);
     }
