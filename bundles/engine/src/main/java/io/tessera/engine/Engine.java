@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -54,8 +55,8 @@ import org.slf4j.LoggerFactory;
 public class Engine implements ModelRegistry, Generator {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
-    private final Map<String, AttentionFactory> attention = new ConcurrentHashMap<>();
-    private final Set<String> routers = ConcurrentHashMap.newKeySet();
+    private final RankedServices<AttentionFactory> attention = new RankedServices<>();
+    private final RankedServices<ExpertRouter> routers = new RankedServices<>();
     private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
     private volatile FeedForwardFactory feedForward;
     private volatile DraftHead draftHead;
@@ -129,14 +130,15 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
+    /** Several factories of one kind: the highest {@code service.ranking} serves, the next takes over when it goes. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addAttention(AttentionFactory factory, Map<String, Object> properties) {
-        attention.put(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+    void addAttention(ServiceReference<AttentionFactory> reference, AttentionFactory factory) {
+        attention.add(reference, AttentionFactory.KIND, factory);
         refreshAll();
     }
 
-    void removeAttention(AttentionFactory factory, Map<String, Object> properties) {
-        attention.remove(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+    void removeAttention(ServiceReference<AttentionFactory> reference) {
+        attention.remove(reference, AttentionFactory.KIND);
         refreshAll();
     }
 
@@ -169,13 +171,13 @@ public class Engine implements ModelRegistry, Generator {
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.add(String.valueOf(properties.get(ExpertRouter.KIND)));
+    void addRouter(ServiceReference<ExpertRouter> reference, ExpertRouter router) {
+        routers.add(reference, ExpertRouter.KIND, router);
         refreshAll();
     }
 
-    void removeRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.remove(String.valueOf(properties.get(ExpertRouter.KIND)));
+    void removeRouter(ServiceReference<ExpertRouter> reference) {
+        routers.remove(reference, ExpertRouter.KIND);
         refreshAll();
     }
 
@@ -195,8 +197,8 @@ public class Engine implements ModelRegistry, Generator {
                 .comparing((Map.Entry<KernelBackend, Map<String, Object>> e) -> !name(e.getValue()).equals(preferred))
                 .thenComparing(e -> !name(e.getValue()).equals(configured))
                 .thenComparing(e -> -ranking(e.getValue()));
-        Map<String, AttentionFactory> kinds = Map.copyOf(attention);
-        Set<String> routerKinds = Set.copyOf(routers);
+        Map<String, AttentionFactory> kinds = attention.best();
+        Set<String> routerKinds = routers.best().keySet();
         FeedForwardFactory mlp = feedForward;
         DraftHead head = draftHead;
         List<Components> options = backends.entrySet().stream().sorted(order)
@@ -325,6 +327,10 @@ public class Engine implements ModelRegistry, Generator {
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
         LoadedModel model = model(request.model());
+        if (model.failure() != null) {
+            throw new IllegalStateException("model '" + model.name() + "' failed (" + model.failure()
+                    + "): unload it and load it again");
+        }
         check(model, request.prompt(), request.maxTokens());
         int blocks = model.config().mtpLayers().size();
         if (request.draftTokens() > 3) {
@@ -454,7 +460,7 @@ public class Engine implements ModelRegistry, Generator {
         return new Generation() {
             @Override
             public void cancel() {
-                sequence.cancelled = true;
+                model.scheduler().cancel(sequence);
             }
 
             @Override

@@ -37,29 +37,50 @@ public class ModelAutoload {
     }
 
     private final ModelRegistry registry;
-    private volatile String loaded;
+    private final String name;
+    private boolean loaded;        // guarded by this
+    private boolean deactivated;   // guarded by this
 
     @Activate
     public ModelAutoload(@Reference ModelRegistry registry, Config config) {
         this.registry = registry;
         Path directory = Path.of(config.directory());
-        String name = config.name().isEmpty() ? directory.getFileName().toString() : config.name();
+        name = config.name().isEmpty() ? directory.getFileName().toString() : config.name();
         CompletableFuture.runAsync(() -> {
             try {
                 registry.load(directory, name, config.backend().isEmpty() ? null : config.backend(),
                         line -> LOG.debug("{}: {}", name, line));
-                loaded = name;
                 LOG.info("model {} loaded from {}", name, directory);
             } catch (Exception e) {
                 LOG.error("model {} could not be loaded from {}: {}", name, directory, e.getMessage());
+                return;
             }
+            loadedOrUnload();
         });
+    }
+
+    /** The load finished: keep the model, or unload it at once when the configuration left meanwhile. */
+    private void loadedOrUnload() {
+        boolean keep;
+        synchronized (this) {
+            keep = !deactivated;
+            loaded = keep;
+        }
+        if (!keep) {
+            registry.unload(name);
+            LOG.info("model {} unloaded: its configuration was removed while it loaded", name);
+        }
     }
 
     @Deactivate
     void deactivate() {
-        if (loaded != null) {
-            registry.unload(loaded);
+        boolean unload;
+        synchronized (this) {
+            deactivated = true;
+            unload = loaded;
+        }
+        if (unload) {
+            registry.unload(name);
         }
     }
 }

@@ -147,11 +147,8 @@ final class Scheduler implements Runnable {
                 waitingSince = 0;
                 try {
                     step();
-                } catch (RuntimeException e) {
-                    LOG.error("step failed on model {}", model.name(), e);
-                    for (Sequence s : List.copyOf(running)) {
-                        end(s, Finish.ERROR);
-                    }
+                } catch (Throwable e) {   // an Error too: this thread must outlive any step
+                    failStep(e);
                 } finally {
                     model.release();
                 }
@@ -168,18 +165,49 @@ final class Scheduler implements Runnable {
         }
     }
 
+    /**
+     * A step threw: only its sequences fail, with the reason. An {@link Error} from the JVM (out of memory, an
+     * {@link InternalError} from a truncated mapping) leaves the assembly in an unknown state: the model is marked
+     * failed and every queued request fails too; the thread keeps running, so an unload still stops it cleanly.
+     */
+    private void failStep(Throwable e) {
+        String reason = "step failed on model '" + model.name() + "': " + e;
+        LOG.error(reason, e);
+        IllegalStateException failure = new IllegalStateException(reason, e);
+        for (Sequence s : List.copyOf(running)) {
+            end(s, failure);
+        }
+        if (e instanceof VirtualMachineError) {
+            model.fail(e.toString());
+            for (Sequence s; (s = queue.poll()) != null; ) {
+                s.fail(failure);
+            }
+        }
+    }
+
+    /** A cancelled request still in the queue leaves it now; a running one ends at the next step. */
+    void cancel(Sequence s) {
+        s.cancelled = true;
+        if (queue.remove(s)) {
+            s.finish(Finish.CANCELLED);
+        }
+    }
+
     private void failIfWaitedTooLong() {
         long now = System.nanoTime();
         if (waitingSince == 0) {
             waitingSince = now;
         } else if (now - waitingSince > waitNanos) {
-            LOG.error("model {}: requests failed after waiting {} s for {}", model.name(),
-                    TimeUnit.NANOSECONDS.toSeconds(now - waitingSince), String.join(", ", model.waitingFor()));
+            String reason = "model '" + model.name() + "': requests failed after waiting "
+                    + TimeUnit.NANOSECONDS.toSeconds(now - waitingSince) + " s for "
+                    + String.join(", ", model.waitingFor());
+            LOG.error(reason);
+            IllegalStateException failure = new IllegalStateException(reason);
             for (Sequence s : List.copyOf(running)) {
-                end(s, Finish.ERROR);
+                end(s, failure);
             }
             for (Sequence s; (s = queue.poll()) != null; ) {
-                s.finish(Finish.ERROR);
+                s.fail(failure);
             }
             waitingSince = 0;
         }
@@ -211,11 +239,21 @@ final class Scheduler implements Runnable {
     }
 
     private void end(Sequence s, Finish finish) {
-        running.remove(s);
-        runningCount = running.size();
-        freeSlots.add(s.slot);
-        s.slot = -1;
+        free(s);
         s.finish(finish);
+    }
+
+    private void end(Sequence s, Throwable failure) {
+        free(s);
+        s.fail(failure);
+    }
+
+    private void free(Sequence s) {
+        if (running.remove(s)) {
+            freeSlots.add(s.slot);
+        }
+        runningCount = running.size();
+        s.slot = -1;
     }
 
     /**

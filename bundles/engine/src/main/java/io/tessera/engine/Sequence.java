@@ -147,6 +147,11 @@ final class Sequence {
                 stats, request.recordRouting() ? routingRecord() : null));
     }
 
+    /** Ends the sequence with an error the caller sees ({@code result} completes exceptionally; idempotent). */
+    void fail(Throwable failure) {
+        result.completeExceptionally(failure);
+    }
+
     /** The experts of every position whose token the main model ran and kept; dense layers are empty. */
     private RoutingRecord routingRecord() {
         int[][][] experts = new int[Math.min(cached, routing.length)][][];

@@ -15,7 +15,8 @@ public interface Generator {
      * Queues a generation.
      *
      * @throws IllegalArgumentException naming the bad request field (unknown model, prompt too long, ...)
-     * @throws IllegalStateException    when the queue is full (back-pressure)
+     * @throws IllegalStateException    when the queue is full (back-pressure: try again later), or the model cannot
+     *                                  take requests now ({@link ModelInfo.State#FAILED}: its info says why)
      */
     Generation submit(GenerationRequest request, GenerationListener listener);
 
