@@ -29,9 +29,17 @@ import java.util.concurrent.TimeUnit;
  * events, so the engine's listeners never block.
  */
 final class Completion {
-    private sealed interface Event permits TokenEvent, EndEvent { int index(); }
+    private sealed interface Event permits TokenEvent, EndEvent, AbortEvent { }
     private record TokenEvent(int index, int id, TokenLogprob logprob) implements Event { }
     private record EndEvent(int index, GenerationResult result, Throwable failure) implements Event { }
+    /** The server ends the request before its generations end (it is shutting down). */
+    private record AbortEvent(ApiException reason) implements Event { }
+
+    /** Writes something harmless to the client while nothing else goes out, so that a departure shows. */
+    @FunctionalInterface
+    interface Heartbeat {
+        void beat() throws IOException;
+    }
 
     private final Job job;
     private final Tokenizer tokenizer;
@@ -40,11 +48,16 @@ final class Completion {
     private final long created = System.currentTimeMillis() / 1000;
     private final List<Choice> choices = new ArrayList<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private static final long BEAT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private final long deadline;   // System.nanoTime() after which the request ends with a timeout
+    private final long timeoutSeconds;
 
-    Completion(Job job, Tokenizer tokenizer, int[] prompt) {
+    Completion(Job job, Tokenizer tokenizer, int[] prompt, long timeoutSeconds) {
         this.job = job;
         this.tokenizer = tokenizer;
         this.prompt = prompt;
+        this.timeoutSeconds = timeoutSeconds;
+        this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.id = (job.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     }
 
@@ -78,7 +91,7 @@ final class Completion {
                 });
             } catch (IllegalStateException e) {
                 cancel();
-                throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage());
+                throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage(), 1);
             } catch (IllegalArgumentException e) {
                 cancel();
                 String message = e.getMessage() == null ? "invalid request" : e.getMessage();
@@ -98,15 +111,54 @@ final class Completion {
         }
     }
 
-    /** Runs to the end without writing, then returns the whole response. */
-    ObjectNode collect() throws InterruptedException {
+    /** Ends the request now with {@code reason} (an error event for a stream); its generations are cancelled. */
+    void abort(ApiException reason) {
+        events.add(new AbortEvent(reason));
+    }
+
+    /**
+     * The next event, waiting at most {@code millis}; null when none came. Past the deadline (or on {@link #abort})
+     * the generations are cancelled and the reason thrown.
+     */
+    private Event next(long millis) throws InterruptedException {
+        Event e = events.poll(millis, TimeUnit.MILLISECONDS);
+        if (e instanceof AbortEvent abort) {
+            cancel();
+            throw abort.reason();
+        }
+        if (e == null && System.nanoTime() - deadline > 0) {
+            cancel();
+            throw new ApiException(504, "server_error", null, "timeout", "the request did not finish within "
+                    + timeoutSeconds + " s (requestTimeoutSeconds)");
+        }
+        return e;
+    }
+
+    /**
+     * Runs to the end, then returns the whole response. From the first second on, {@code heartbeat} runs every
+     * quarter second: the servlet API shows a client that left only when something is written to it, and the first
+     * write to a closed connection usually still succeeds.
+     *
+     * @throws IOException the heartbeat found the client gone: every generation is cancelled
+     */
+    ObjectNode collect(Heartbeat heartbeat) throws InterruptedException, IOException {
+        long nextBeat = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         int open = choices.size();
         while (open > 0) {
-            Event e = events.take();
-            Choice c = choices.get(e.index());
+            Event e = next(TimeUnit.NANOSECONDS.toMillis(BEAT_NANOS));
+            if (System.nanoTime() - nextBeat > 0) {
+                nextBeat = System.nanoTime() + BEAT_NANOS;
+                try {
+                    heartbeat.beat();
+                } catch (IOException gone) {
+                    cancel();
+                    throw gone;
+                }
+            }
             if (e instanceof TokenEvent t) {
-                c.token(t.id(), t.logprob());
+                choices.get(t.index()).token(t.id(), t.logprob());
             } else if (e instanceof EndEvent end) {
+                Choice c = choices.get(end.index());
                 c.result = end.result();
                 c.failure = end.failure();
                 c.finish();
@@ -147,9 +199,11 @@ final class Completion {
      * Streams the response as server-sent events ending with {@code data: [DONE]}. A comment line goes out every
      * second while nothing else does, so a client that left is noticed even while its prompt waits or prefills.
      *
+     * @return null when every generation ended, else why the stream was cut short ({@link InFlight#TIMEOUT},
+     *         {@link InFlight#SHUTDOWN}): it then ended with an error event and {@code [DONE]}
      * @throws IOException the client went away: every generation is cancelled (their KV is freed at the next step)
      */
-    void stream(OutputStream out) throws IOException, InterruptedException {
+    String stream(OutputStream out) throws IOException, InterruptedException {
         try {
             if (job.chat()) {
                 for (Choice c : choices) {
@@ -165,25 +219,32 @@ final class Completion {
             }
             int open = choices.size();
             while (open > 0) {
-                Event e = events.poll(1, TimeUnit.SECONDS);
+                Event e;
+                try {
+                    e = next(1000);
+                } catch (ApiException timeoutOrShutdown) {
+                    sendError(out, timeoutOrShutdown.getMessage());
+                    return timeoutOrShutdown.status == 504 ? InFlight.TIMEOUT : InFlight.SHUTDOWN;
+                }
                 if (e == null) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
                     continue;
                 }
-                Choice c = choices.get(e.index());
                 if (e instanceof TokenEvent t) {
+                    Choice c = choices.get(t.index());
                     int before = c.logprobs.size();
                     Delta d = c.token(t.id(), t.logprob());
                     sendDelta(out, c, d, c.logprobs.subList(before, c.logprobs.size()), null);
                 } else if (e instanceof EndEvent end) {
+                    Choice c = choices.get(end.index());
                     c.result = end.result();
                     c.failure = end.failure();
                     open--;
                     if (c.failure != null || c.result.finish() == GenerationResult.Finish.ERROR) {
-                        sendError(out, c);
+                        sendError(out, failureMessage(c));
                         cancel();
-                        return;
+                        return null;
                     }
                     sendDelta(out, c, c.finish(), List.of(), c.finishReason());
                 }
@@ -198,6 +259,7 @@ final class Completion {
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
+            return null;
         } catch (IOException | RuntimeException | InterruptedException e) {
             cancel();
             throw e;
@@ -239,10 +301,15 @@ final class Completion {
         send(out, chunk);
     }
 
-    private void sendError(OutputStream out, Choice c) throws IOException {
+    private static String failureMessage(Choice c) {
+        Throwable failure = c.failure instanceof java.util.concurrent.CompletionException x && x.getCause() != null
+                ? x.getCause() : c.failure;
+        return "generation failed: " + (failure != null ? failure.getMessage() : "the engine ended it with an error");
+    }
+
+    private void sendError(OutputStream out, String message) throws IOException {
         ObjectNode error = Json.MAPPER.createObjectNode();
-        error.putObject("error").put("message", "generation failed: " + (c.failure != null ? c.failure.getMessage()
-                : "the engine ended it with an error")).put("type", "server_error").putNull("param")
+        error.putObject("error").put("message", message).put("type", "server_error").putNull("param")
                 .putNull("code");
         send(out, error);
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -258,8 +325,7 @@ final class Completion {
     private void failIfAnyFailed() {
         for (Choice c : choices) {
             if (c.failure != null || c.result.finish() == GenerationResult.Finish.ERROR) {
-                throw new ApiException(500, "server_error", null, null, "generation failed: "
-                        + (c.failure != null ? c.failure.getMessage() : "the engine ended it with an error"));
+                throw new ApiException(500, "server_error", null, null, failureMessage(c));
             }
         }
     }

@@ -12,8 +12,14 @@ final class Prometheus {
     private Prometheus() {
     }
 
-    static String text(List<ModelMetrics> models, Map<Integer, LongAdder> responses, int active) {
+    static String text(List<ModelMetrics> models, Map<Integer, LongAdder> responses, int active,
+                       Map<String, Long> endedEarly) {
         StringBuilder out = new StringBuilder();
+        out.append("# HELP tessera_requests_ended_early_total Completion requests ended before their generations: "
+                        + "the client left, the request timed out, the server shut down\n")
+                .append("# TYPE tessera_requests_ended_early_total counter\n");
+        endedEarly.forEach((why, n) -> out.append("tessera_requests_ended_early_total{reason=\"").append(why)
+                .append("\"} ").append(n).append('\n'));
         gauge(out, models, "tessera_tokens_per_second", "Generated tokens per second (last 10 s)",
                 ModelMetrics::tokensPerSecond);
         gauge(out, models, "tessera_queue_depth", "Requests waiting for a KV slot", ModelMetrics::queued);

@@ -124,7 +124,7 @@ class CompletionTest {
     void aFullQueueIs429AndCancelsTheChoicesAlreadySubmitted() {
         Engine engine = new Engine(2, new IllegalStateException("model 'm' has 64 requests waiting"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}).submit(engine, 4));
+                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}, 60).submit(engine, 4));
         assertEquals(429, e.status);
         assertEquals("rate_limit_exceeded", e.code);
         assertEquals(List.of(true, true), engine.cancelled);
@@ -135,7 +135,7 @@ class CompletionTest {
         Engine engine = new Engine(0, new IllegalArgumentException("prompt: 9000 tokens + max_tokens 4 exceed the "
                 + "context length 4096"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(1), LETTERS, new int[] {0}).submit(engine, 4));
+                () -> new Completion(job(1), LETTERS, new int[] {0}, 60).submit(engine, 4));
         assertEquals(400, e.status);
         assertEquals("context_length_exceeded", e.code);
         assertEquals("prompt", e.param);
