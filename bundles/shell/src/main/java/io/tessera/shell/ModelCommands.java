@@ -139,6 +139,7 @@ public class ModelCommands {
 
     @Descriptor("unload a model and free its memory")
     public void unload(CommandSession session, @Descriptor("model name") String name) {
+        choice.unloaded();
         if (!registry.unload(name)) {
             throw new IllegalArgumentException("no model named '" + name + "' is loaded");
         }
