@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -440,10 +441,15 @@ public class Engine implements ModelRegistry, Generator {
                     throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
                             + " needs " + want + " expert ids");
                 }
+                Set<Integer> seen = new HashSet<>();
                 for (int id : ids) {
                     if (id < 0 || id >= config.routedExperts()) {
                         throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
                                 + ": expert " + id + " outside [0, " + config.routedExperts() + ")");
+                    }
+                    if (!seen.add(id)) {
+                        throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
+                                + ": expert " + id + " is listed twice (a token is routed to distinct experts)");
                     }
                 }
             }
