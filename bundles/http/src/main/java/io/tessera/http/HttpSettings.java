@@ -22,7 +22,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     int maxTokens() default 2048;
 
     @AttributeDefinition(description = "Longest prompt in tokens")
-    int maxPromptTokens() default 8192;
+    int maxPromptTokens() default 3584;
 
     @AttributeDefinition(description = "Largest n (choices per request)")
     int maxChoices() default 8;

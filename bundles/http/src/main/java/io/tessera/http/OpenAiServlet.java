@@ -343,8 +343,7 @@ public class OpenAiServlet extends HttpServlet {
         Tokenizer tokenizer = tokenizer(info);
         int[] prompt;
         try {
-            prompt = chat ? tokenizer.encode(tokenizer.renderChat(job.messages(), job.tools(),
-                    new ChatOptions(true, job.thinking())))
+            prompt = chat ? tokenizer.encodeChat(job.messages(), job.tools(), new ChatOptions(true, job.thinking()))
                     : job.promptIds() != null ? job.promptIds() : tokenizer.encode(job.prompt());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(chat ? "messages" : "prompt", e.getMessage());

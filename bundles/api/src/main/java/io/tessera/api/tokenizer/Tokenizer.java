@@ -37,6 +37,18 @@ public interface Tokenizer {
     /** Renders a conversation into the prompt text (ChatML, thinking, tools), byte-identical to the template. */
     String renderChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
 
+    /**
+     * Renders a conversation ({@link #renderChat}) and encodes it so that only the template's own special tokens are
+     * special: special-token text inside the messages (content, reasoning) is encoded as plain text, so a message
+     * cannot end its turn or forge a role. The default encodes the rendered text as {@link #encode} does, without
+     * that guarantee; implementations should override it.
+     *
+     * @since 0.2 of this package
+     */
+    default int[] encodeChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {
+        return encode(renderChat(messages, tools, options));
+    }
+
     /** A parser that splits streamed model output into reasoning, content and tool calls. */
     OutputParser newOutputParser(List<ToolSpec> tools);
 }
