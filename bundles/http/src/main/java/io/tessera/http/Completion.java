@@ -51,6 +51,12 @@ final class Completion {
     private static final long BEAT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private final long deadline;   // System.nanoTime() after which the request ends with a timeout
     private final long timeoutSeconds;
+    // the generations: started on the servlet thread only (submit, then as earlier ones end)
+    private Generator generator;
+    private int maxTokens;
+    private long seed;
+    private int started;
+    private volatile boolean cancelled;
 
     Completion(Job job, Tokenizer tokenizer, int[] prompt, long timeoutSeconds) {
         this.job = job;
@@ -62,33 +68,22 @@ final class Completion {
     }
 
     /**
-     * Submits the n generations; if one is refused the others are cancelled and the refusal becomes a 429 (queue
-     * full) or a 400 (a field the engine rejects).
+     * Submits the n generations, at most {@code share} at a time (one request must not hold every KV slot: the
+     * rest start as earlier ones end, behind what other requests queued meanwhile). If one of the first is refused
+     * the others are cancelled and the refusal becomes a 429 (queue full) or a 400 (a field the engine rejects); a
+     * later one that is refused ends its choice with that error.
      */
-    void submit(Generator generator, int maxTokens) {
-        long seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
+    void submit(Generator generator, int maxTokens, int share) {
+        this.generator = generator;
+        this.maxTokens = maxTokens;
+        seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
         for (int i = 0; i < job.n(); i++) {
-            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
-                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null);
-            GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
-                    new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + i, job.frequencyPenalty(),
-                            job.presencePenalty()),
-                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
-            int index = i;
+            choices.add(new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
+                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null));
+        }
+        while (started < Math.min(job.n(), Math.max(1, share))) {
             try {
-                choice.generation = generator.submit(request, new GenerationListener() {
-                    @Override
-                    public void onTokens(int[] ids) {
-                        for (int t : ids) {
-                            events.add(new TokenEvent(index, t, null));
-                        }
-                    }
-
-                    @Override
-                    public void onToken(int token, TokenLogprob logprob) {
-                        events.add(new TokenEvent(index, token, logprob));
-                    }
-                });
+                start(choices.get(started));
             } catch (IllegalStateException e) {
                 cancel();
                 throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage(), 1);
@@ -99,15 +94,53 @@ final class Completion {
                 throw new ApiException(400, "invalid_request_error", param,
                         message.contains("context length") ? "context_length_exceeded" : null, message);
             }
-            choices.add(choice);
-            choice.generation.result().whenComplete((r, x) -> events.add(new EndEvent(index, r, x)));
         }
     }
 
-    /** Stops every generation (the client went away or a sibling was refused). */
+    private void start(Choice choice) {
+        int index = choice.index;
+        GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
+                new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + index, job.frequencyPenalty(),
+                        job.presencePenalty()),
+                tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+        choice.generation = generator.submit(request, new GenerationListener() {
+            @Override
+            public void onTokens(int[] ids) {
+                for (int t : ids) {
+                    events.add(new TokenEvent(index, t, null));
+                }
+            }
+
+            @Override
+            public void onToken(int token, TokenLogprob logprob) {
+                events.add(new TokenEvent(index, token, logprob));
+            }
+        });
+        started++;
+        choice.generation.result().whenComplete((r, x) -> events.add(new EndEvent(index, r, x)));
+    }
+
+    /** A choice ended: the next one not yet started starts (on the servlet thread, which drains the events). */
+    private void startNext() {
+        if (started == choices.size() || cancelled) {
+            return;
+        }
+        Choice next = choices.get(started);
+        try {
+            start(next);
+        } catch (RuntimeException refused) {
+            started++;
+            events.add(new EndEvent(next.index, null, refused));
+        }
+    }
+
+    /** Stops every generation (the client went away or a sibling was refused); none starts any more. */
     void cancel() {
+        cancelled = true;
         for (Choice c : choices) {
-            c.generation.cancel();
+            if (c.generation != null) {
+                c.generation.cancel();
+            }
         }
     }
 
@@ -163,6 +196,7 @@ final class Completion {
                 c.failure = end.failure();
                 c.finish();
                 open--;
+                startNext();
             }
         }
         failIfAnyFailed();
@@ -241,6 +275,7 @@ final class Completion {
                     c.result = end.result();
                     c.failure = end.failure();
                     open--;
+                    startNext();
                     if (c.failure != null || c.result.finish() == GenerationResult.Finish.ERROR) {
                         sendError(out, failureMessage(c));
                         cancel();

@@ -366,7 +366,7 @@ public class OpenAiServlet extends HttpServlet {
         Completion completion = new Completion(job, tokenizer, prompt, v.requestTimeoutSeconds());
         inFlight.add(completion);
         try {
-            completion.submit(generator, maxTokens);
+            completion.submit(generator, maxTokens, slotShare(job.model()));
             if (job.stream()) {
                 stream(request, response, completion);
             } else {
@@ -438,6 +438,12 @@ public class OpenAiServlet extends HttpServlet {
             return job.maxTokens();
         }
         return context > 0 ? (int) Math.min(s.maxTokens(), context - promptLength) : s.maxTokens();
+    }
+
+    /** How many KV slots one request may hold at once: half the model's (at least one). */
+    private int slotShare(String model) {
+        return generator.metrics().stream().filter(m -> m.model().equals(model))
+                .mapToInt(m -> Math.max(1, m.kvSlots() / 2)).findFirst().orElse(Integer.MAX_VALUE);
     }
 
     /** A model's context length: its KV capacity per slot. 0 when unknown. */

@@ -80,6 +80,7 @@ class CompletionTest {
     /** Accepts {@code room} generations, then refuses as the engine does: with the given exception. */
     private static final class Engine implements Generator {
         final List<Boolean> cancelled = new ArrayList<>();
+        final List<CompletableFuture<GenerationResult>> results = new java.util.concurrent.CopyOnWriteArrayList<>();
         final RuntimeException refusal;
         int room;
 
@@ -95,6 +96,7 @@ class CompletionTest {
             int index = cancelled.size();
             cancelled.add(false);
             CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+            results.add(result);
             return new Generation() {
                 public void cancel() {
                     cancelled.set(index, true);
@@ -124,10 +126,32 @@ class CompletionTest {
     void aFullQueueIs429AndCancelsTheChoicesAlreadySubmitted() {
         Engine engine = new Engine(2, new IllegalStateException("model 'm' has 64 requests waiting"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}, 60).submit(engine, 4));
+                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}, 60).submit(engine, 4, Integer.MAX_VALUE));
         assertEquals(429, e.status);
         assertEquals("rate_limit_exceeded", e.code);
         assertEquals(List.of(true, true), engine.cancelled);
+    }
+
+    @Test
+    void aRequestHoldsAtMostItsShareOfSlotsAndTheRestStartAsEarlierOnesEnd() throws Exception {
+        Engine engine = new Engine(3, new IllegalStateException("full"));
+        Completion completion = new Completion(job(3), LETTERS, new int[] {0}, 60);
+        completion.submit(engine, 4, 2);
+        assertEquals(2, engine.results.size(), "two of three start at once");
+        Thread finisher = Thread.ofVirtual().start(() -> {
+            for (int done = 0; done < 3; done++) {
+                while (engine.results.size() <= done) {
+                    Thread.onSpinWait();
+                }
+                if (done == 0) {
+                    assertEquals(2, engine.results.size(), "the third waits for a slot of its own request");
+                }
+                engine.results.get(done).complete(new GenerationResult(new int[0],
+                        GenerationResult.Finish.LENGTH, 1, null, null));
+            }
+        });
+        assertEquals(3, completion.collect(() -> { }).path("choices").size());
+        finisher.join();
     }
 
     @Test
@@ -135,7 +159,7 @@ class CompletionTest {
         Engine engine = new Engine(0, new IllegalArgumentException("prompt: 9000 tokens + max_tokens 4 exceed the "
                 + "context length 4096"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(1), LETTERS, new int[] {0}, 60).submit(engine, 4));
+                () -> new Completion(job(1), LETTERS, new int[] {0}, 60).submit(engine, 4, Integer.MAX_VALUE));
         assertEquals(400, e.status);
         assertEquals("context_length_exceeded", e.code);
         assertEquals("prompt", e.param);
