@@ -517,6 +517,9 @@ public class OpenAiServlet extends HttpServlet {
         o.put("created", 0);
         o.put("owned_by", "tessera");
         o.put("tessera_state", info.state().name().toLowerCase(Locale.ROOT));
+        if (info.state() == ModelInfo.State.FAILED) {
+            o.put("tessera_failure", String.join("; ", info.waitingFor()));
+        }
         return o;
     }
 
@@ -525,10 +528,13 @@ public class OpenAiServlet extends HttpServlet {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("status", inFlight.draining() ? "draining" : "ok");
         ObjectNode models = o.putObject("models");
+        List<String> problems = contextProblems(settings);
         for (ModelInfo info : registry.models()) {
             models.put(info.name(), info.state().name().toLowerCase(Locale.ROOT));
+            if (info.state() == ModelInfo.State.FAILED) {
+                problems.add("model " + info.name() + " failed: " + String.join("; ", info.waitingFor()));
+            }
         }
-        List<String> problems = contextProblems(settings);
         if (!problems.isEmpty()) {
             o.set("problems", Json.MAPPER.valueToTree(problems));
         }

@@ -219,8 +219,11 @@ public class ModelCommands {
     }
 
     private static String state(ModelInfo info) {
-        return info.state() == ModelInfo.State.READY ? "ready"
-                : "waiting for " + String.join(", ", info.waitingFor());
+        return switch (info.state()) {
+            case READY -> "ready";
+            case WAITING -> "waiting for " + String.join(", ", info.waitingFor());
+            case FAILED -> "failed: " + String.join(", ", info.waitingFor()) + " (unload it and load it again)";
+        };
     }
 
     static String bytes(long n) {
