@@ -14,7 +14,6 @@ import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,7 +24,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
@@ -72,19 +70,15 @@ public class FaultIsolationTest {
     @Test
     void anUnrecoverableErrorMarksTheModelFailedAndRefusesRequests() throws Exception {
         withModel(() -> {
-            CountDownLatch inStep = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            armed.set(p -> {
-                inStep.countDown();
-                await(release);
+            Hold step = new Hold(p -> {
                 throw new InternalError("injected: a truncated mapping");
             });
             List<Generation> all = new ArrayList<>();
             for (int i = 0; i < 6; i++) {   // 4 KV slots: 4 run into the failing step, 2 wait in the queue
                 all.add(generator.submit(request(8), ids -> { }));
             }
-            assertTrue(inStep.await(60, TimeUnit.SECONDS));
-            release.countDown();
+            step.entered();
+            step.release();
             for (Generation g : all) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> result(g));
                 assertTrue(e.getCause().getMessage().contains("truncated mapping"), e.getCause().toString());
@@ -101,19 +95,13 @@ public class FaultIsolationTest {
     @Test
     void aCancelledQueuedRequestLeavesTheQueueAtOnceAndInfoNeverWaitsForAStep() throws Exception {
         withModel(() -> {
-            CountDownLatch inStep = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            armed.set(p -> {
-                inStep.countDown();
-                await(release);
-                return true;
-            });
+            Hold step = new Hold(p -> true);
             List<Generation> running = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 running.add(generator.submit(request(8), ids -> { }));
             }
             Generation queued = generator.submit(request(8), ids -> { });
-            assertTrue(inStep.await(60, TimeUnit.SECONDS));
+            step.entered();
             // the step is held: info and a queued cancel must not wait for it
             CompletableFuture<ModelInfo> info = CompletableFuture.supplyAsync(() -> registry.info(MODEL).orElseThrow());
             assertEquals(ModelInfo.State.READY, info.get(30, TimeUnit.SECONDS).state());
@@ -122,11 +110,33 @@ public class FaultIsolationTest {
                     .get(30, TimeUnit.SECONDS).finish());
             assertTrue(running.stream().noneMatch(g -> g.result().toCompletableFuture().isDone()),
                     "the running requests were still held in their step");
-            release.countDown();
+            step.release();
             for (Generation g : running) {
                 assertEquals(8, result(g).tokens().length);
             }
         });
+    }
+
+    /** Arms the gate to hold the next step until released, then to go on as {@code then} says (or throws). */
+    private final class Hold {
+        private final CountDownLatch inStep = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        Hold(Predicate<int[]> then) {
+            armed.set(p -> {
+                inStep.countDown();
+                GatedBackend.await(released);
+                return then.test(p);
+            });
+        }
+
+        void entered() {
+            GatedBackend.await(inStep);
+        }
+
+        void release() {
+            released.countDown();
+        }
     }
 
     private interface Body {
@@ -139,11 +149,7 @@ public class FaultIsolationTest {
             Predicate<int[]> action = armed.getAndSet(null);
             return action == null || action.test(positions);
         }, null);
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(KernelBackend.BACKEND, "faulty");
-        properties.put(Constants.SERVICE_RANKING, -10);
-        ServiceRegistration<KernelBackend> registration = context.registerService(KernelBackend.class, faulty,
-                properties);
+        ServiceRegistration<KernelBackend> registration = faulty.register(context, -10);
         try {
             registry.load(checkpoint(), MODEL, "faulty", null);
             armed.set(null);
@@ -166,14 +172,5 @@ public class FaultIsolationTest {
 
     private static GenerationResult result(Generation g) throws Exception {
         return g.result().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            assertTrue(latch.await(60, TimeUnit.SECONDS), "timed out");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }

@@ -10,7 +10,13 @@ import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
 import io.tessera.api.kernel.Weight;
+import java.util.Hashtable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 
 /**
  * A test backend that serves through a real one (its handles are the real backend's) and lets a test act at an
@@ -34,6 +40,26 @@ final class GatedBackend implements KernelBackend {
         this.real = real;
         this.gate = gate;
         this.allocationFailure = allocationFailure;
+    }
+
+    /** Registers this backend under its name with {@code ranking} (a low one, so nothing picks it by chance). */
+    ServiceRegistration<KernelBackend> register(BundleContext context, int ranking) {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(KernelBackend.BACKEND, name);
+        properties.put(Constants.SERVICE_RANKING, ranking);
+        return context.registerService(KernelBackend.class, this, properties);
+    }
+
+    /** Waits (bounded) for a latch a gate hook counts down, or fails the test. */
+    static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** The highest position of any row this backend ran. */

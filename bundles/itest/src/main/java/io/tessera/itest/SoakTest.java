@@ -32,7 +32,6 @@ import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectBundleContext;
@@ -77,11 +76,7 @@ public class SoakTest {
             }
             return true;
         }, null);
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(KernelBackend.BACKEND, "soak");
-        properties.put(Constants.SERVICE_RANKING, -10);
-        ServiceRegistration<KernelBackend> registration = context.registerService(KernelBackend.class, failing,
-                properties);
+        ServiceRegistration<KernelBackend> registration = failing.register(context, -10);
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
