@@ -25,7 +25,9 @@
  * <h2>Changes</h2>
  * <ul>
  * <li>0.2.0: {@link io.tessera.api.model.ModelInfo.State#FAILED} (a model whose step hit an unrecoverable error);
- *     {@link io.tessera.api.model.Generator#submit} documents which refusal means what.</li>
+ *     {@link io.tessera.api.model.Generator#submit} documents which refusal means what, and
+ *     {@link io.tessera.api.model.Generation#result} that a failed generation completes exceptionally with its
+ *     reason.</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export
