@@ -335,7 +335,7 @@ public class Engine implements ModelRegistry, Generator {
                     + " alternatives, got " + request.logprobs());
         }
         int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
-        if (request.logprobs() >= 0 || request.sampling().penalized()) {
+        if (request.logprobs() >= 0 || request.sampling().penalized() || !request.logitBias().isEmpty()) {
             drafts = 0;   // these need every token's logits on the host: no speculation
         }
         checkReplay(model, request);

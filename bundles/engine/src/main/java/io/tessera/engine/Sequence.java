@@ -48,6 +48,7 @@ final class Sequence {
 
     // penalties: how often each id was generated so far (null without penalties)
     final int[] counts;
+    final Constraint constraint;   // the request's grammar, or null
 
     // routing record (R3): experts[position][layer], filled for MoE layers of positions the main model ran
     private int[][][] routing = new int[0][][];
@@ -71,11 +72,12 @@ final class Sequence {
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
         this.counts = request.sampling().penalized() ? new int[vocab] : null;
+        this.constraint = request.grammar() == null ? null : new Constraint(request.grammar(), stop);
     }
 
-    /** Whether the next token is drawn on the host from logits read back (penalties, log-probabilities). */
+    /** Whether the next token is drawn on the host from logits read back (penalties, logit bias, log-probabilities). */
     boolean hostSampling() {
-        return counts != null || request.logprobs() >= 0;
+        return counts != null || request.logprobs() >= 0 || !request.logitBias().isEmpty();
     }
 
     /** Whether position {@code p} replays the request's routing record. */
