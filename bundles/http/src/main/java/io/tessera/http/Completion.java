@@ -3,6 +3,8 @@ package io.tessera.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.GenerationListener;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
@@ -11,6 +13,7 @@ import io.tessera.api.model.SamplingParams;
 import io.tessera.api.model.TokenLogprob;
 import io.tessera.api.tokenizer.OutputParser.Delta;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,13 +42,26 @@ final class Completion {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final List<Choice> choices = new ArrayList<>();
+    private final Grammar grammar;
+    private final SchemaValidator validator;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
-    Completion(Job job, Tokenizer tokenizer, int[] prompt) {
+    /** {@code grammar} constrains the output (or null); {@code validator} checks tool calls (or null). */
+    Completion(Job job, Tokenizer tokenizer, int[] prompt, Grammar grammar, SchemaValidator validator) {
         this.job = job;
         this.tokenizer = tokenizer;
         this.prompt = prompt;
+        this.grammar = grammar;
+        this.validator = validator;
         this.id = (job.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private OutputParser parser() {
+        if (!job.chat()) {
+            return null;
+        }
+        OutputParser parser = tokenizer.newOutputParser(job.tools());
+        return validator == null ? parser : new ValidatingParser(parser, job.tools(), validator);
     }
 
     /**
@@ -55,12 +71,12 @@ final class Completion {
     void submit(Generator generator, int maxTokens) {
         long seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
         for (int i = 0; i < job.n(); i++) {
-            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
-                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null);
+            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()), parser());
             GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
                     new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + i, job.frequencyPenalty(),
                             job.presencePenalty()),
-                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs(), grammar,
+                    job.structured().bias());
             int index = i;
             try {
                 choice.generation = generator.submit(request, new GenerationListener() {

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.GrammarCompiler;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.Tokenizer;
 import io.tessera.api.tokenizer.TokenizerFactory;
@@ -68,6 +71,8 @@ public class OpenAiServlet extends HttpServlet {
     private final transient ModelRegistry registry;
     private final transient TokenizerFactory tokenizers;
     private final transient ConfigurationAdmin configAdmin;
+    private final transient GrammarCompiler grammars;
+    private final transient SchemaValidator validator;
     private final transient Map<Path, Tokenizer> loaded = new ConcurrentHashMap<>();
     private final transient Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
@@ -78,7 +83,13 @@ public class OpenAiServlet extends HttpServlet {
                          @Reference(name = "registry") ModelRegistry registry,
                          @Reference(name = "tokenizers") TokenizerFactory tokenizers,
                          @Reference(name = "configAdmin", cardinality = ReferenceCardinality.OPTIONAL)
-                         ConfigurationAdmin configAdmin, HttpSettings config) {
+                         ConfigurationAdmin configAdmin,
+                         @Reference(name = "grammars", cardinality = ReferenceCardinality.OPTIONAL)
+                         GrammarCompiler grammars,
+                         @Reference(name = "validator", cardinality = ReferenceCardinality.OPTIONAL)
+                         SchemaValidator validator, HttpSettings config) {
+        this.grammars = grammars;
+        this.validator = validator;
         this.generator = generator;
         this.registry = registry;
         this.tokenizers = tokenizers;
@@ -225,7 +236,8 @@ public class OpenAiServlet extends HttpServlet {
                     "context_length_exceeded", "the prompt has " + prompt.length + " tokens; this server takes at "
                     + "most " + s.maxPromptTokens());
         }
-        Completion completion = new Completion(job, tokenizer, prompt);
+        Grammar grammar = job.structured().compile(grammars, tokenizer, job.thinking());
+        Completion completion = new Completion(job, tokenizer, prompt, grammar, validator);
         completion.submit(generator, job.maxTokens() != null ? job.maxTokens() : s.maxTokens());
         if (job.stream()) {
             response.setStatus(200);
