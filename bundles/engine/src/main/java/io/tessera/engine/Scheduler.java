@@ -423,7 +423,7 @@ final class Scheduler implements Runnable {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
-        boolean biased = Sampling.bias(row, s.request.logitBias());
+        boolean biased = Sampling.bias(row, s.logitBias);
         if (s.counts != null || biased) {
             if (s.counts != null) {
                 Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());

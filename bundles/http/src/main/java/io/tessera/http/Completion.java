@@ -6,6 +6,7 @@ import io.tessera.api.model.GenerationListener;
 import io.tessera.api.grammar.Grammar;
 import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
@@ -75,11 +76,11 @@ final class Completion {
             GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
                     new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + i, job.frequencyPenalty(),
                             job.presencePenalty()),
-                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs(), grammar,
-                    job.structured().bias());
+                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+            OutputConstraint output = new OutputConstraint(grammar, job.structured().bias());
             int index = i;
             try {
-                choice.generation = generator.submit(request, new GenerationListener() {
+                choice.generation = generator.submit(request, output, new GenerationListener() {
                     @Override
                     public void onTokens(int[] ids) {
                         for (int t : ids) {

@@ -9,6 +9,7 @@ import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.IncrementalDecoder;
@@ -90,6 +91,10 @@ class CompletionTest {
         Engine(int room, RuntimeException refusal) {
             this.room = room;
             this.refusal = refusal;
+        }
+
+        public Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener) {
+            return submit(request, listener);
         }
 
         public Generation submit(GenerationRequest request, GenerationListener listener) {

@@ -2,11 +2,13 @@ package io.tessera.api.model;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Runs generations on loaded models. Requests are batched across sequences by the engine's scheduler.
  * Thread-safe; listeners are called from engine threads and must not block.
  */
+@ProviderType
 public interface Generator {
 
     /**
@@ -16,6 +18,14 @@ public interface Generator {
      * @throws IllegalStateException    when the queue is full (back-pressure)
      */
     Generation submit(GenerationRequest request, GenerationListener listener);
+
+    /**
+     * As {@link #submit(GenerationRequest, GenerationListener)}, with the output held to {@code constraint}: its
+     * grammar masks every sampled, greedy or drafted token, and its logit bias is added before sampling.
+     *
+     * @throws IllegalArgumentException as the plain submit, or for a logit bias id outside the vocabulary
+     */
+    Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener);
 
     /**
      * Scores a token sequence: the logits at every position, in order ({@code logits} at position {@code i}
