@@ -1,4 +1,4 @@
-package io.tessera.grammar;
+package io.tessera.common.schema;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
 /**
  * Seeded random JSON Schemas over the supported keywords. Every string, array and number is bounded, so every
  * output the grammar allows ends within a bounded number of bytes; alternatives of anyOf / oneOf have disjoint
- * types, so an output matches exactly one of them.
+ * types, so an output matches exactly one of them. Test support: the grammar bundle's unit tests and the OSGi
+ * integration tests (which embed this package) draw their schemas here.
  */
-final class RandomSchemas {
+public final class RandomSchemas {
     private static final String[] PATTERNS = {"^[a-z]{1,6}$", "^\\d{3}-\\d{4}$", "^(foo|bar){1,3}$",
             "^[A-Z][a-z]{0,4}( [A-Z][a-z]{0,4}){0,2}$", "^[^\"\\\\]{2,5}$"};
     private static final String[] FORMATS = {"date-time", "date", "time", "uuid", "email"};
@@ -19,12 +20,12 @@ final class RandomSchemas {
 
     private final SplittableRandom random;
 
-    RandomSchemas(long seed) {
+    public RandomSchemas(long seed) {
         random = new SplittableRandom(seed);
     }
 
     /** A schema; a third of them carry $defs referenced from inside, one in ten is recursive. */
-    Map<String, Object> next() {
+    public Map<String, Object> next() {
         Map<String, Object> schema = object(0);
         if (random.nextInt(3) == 0) {
             Map<String, Object> defs = new LinkedHashMap<>();
