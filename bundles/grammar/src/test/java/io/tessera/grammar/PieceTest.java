@@ -91,4 +91,24 @@ class PieceTest {
         assertEquals("minimum", assertThrows(GrammarException.class,
                 () -> new SchemaCompiler(null).value(Map.of("type", "integer", "minimum", 5, "maximum", 4))).keyword());
     }
+
+    @Test
+    void thinkingComesBeforeTheConstrainedOutput() {
+        SchemaCompiler compiler = new SchemaCompiler(null);
+        Nfa nfa = compiler.nfa;
+        int rule = compiler.output(compiler.value(Map.of("type", "integer", "minimum", 0, "maximum", 9)), true);
+        Automaton automaton = new Automaton(nfa, rule);
+        for (String text : new String[] {"<think>maybe {\"x\": 1}</think>\n7", "</think>3"}) {
+            int state = automaton.start();
+            for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+                state = automaton.next(state, b & 0xff);
+            }
+            assertEquals(true, state != Automaton.DEAD && automaton.accepting(state), text);
+        }
+        int state = automaton.start();
+        for (byte b : "<think>x</think>12".getBytes(StandardCharsets.UTF_8)) {
+            state = state == Automaton.DEAD ? state : automaton.next(state, b & 0xff);
+        }
+        assertEquals(true, state == Automaton.DEAD, "12 is past the maximum");
+    }
 }
