@@ -84,13 +84,16 @@ final class Completion {
                     @Override
                     public void onTokens(int[] ids) {
                         for (int t : ids) {
-                            events.add(new TokenEvent(index, t, null));
+                            onToken(t, null);
                         }
                     }
 
+                    /** The stop token that ends a generation is not text (a JSON answer must parse as is). */
                     @Override
                     public void onToken(int token, TokenLogprob logprob) {
-                        events.add(new TokenEvent(index, token, logprob));
+                        if (!request.stopTokens().contains(token)) {
+                            events.add(new TokenEvent(index, token, logprob));
+                        }
                     }
                 });
             } catch (IllegalStateException e) {

@@ -39,6 +39,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.servlet.whiteboard.annotations.RequireHttpWhiteboard;
 import org.slf4j.Logger;
@@ -71,8 +72,11 @@ public class OpenAiServlet extends HttpServlet {
     private final transient ModelRegistry registry;
     private final transient TokenizerFactory tokenizers;
     private final transient ConfigurationAdmin configAdmin;
-    private final transient GrammarCompiler grammars;
-    private final transient SchemaValidator validator;
+    // structured outputs: optional and dynamic, so the grammar bundle may come and go while the API serves
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient GrammarCompiler grammars;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient SchemaValidator validator;
     private final transient Map<Path, Tokenizer> loaded = new ConcurrentHashMap<>();
     private final transient Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
@@ -83,13 +87,7 @@ public class OpenAiServlet extends HttpServlet {
                          @Reference(name = "registry") ModelRegistry registry,
                          @Reference(name = "tokenizers") TokenizerFactory tokenizers,
                          @Reference(name = "configAdmin", cardinality = ReferenceCardinality.OPTIONAL)
-                         ConfigurationAdmin configAdmin,
-                         @Reference(name = "grammars", cardinality = ReferenceCardinality.OPTIONAL)
-                         GrammarCompiler grammars,
-                         @Reference(name = "validator", cardinality = ReferenceCardinality.OPTIONAL)
-                         SchemaValidator validator, HttpSettings config) {
-        this.grammars = grammars;
-        this.validator = validator;
+                         ConfigurationAdmin configAdmin, HttpSettings config) {
         this.generator = generator;
         this.registry = registry;
         this.tokenizers = tokenizers;
