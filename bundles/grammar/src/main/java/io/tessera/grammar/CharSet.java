@@ -84,9 +84,12 @@ record CharSet(int[] ranges) {
         return Piece.alt(choices);
     }
 
-    /** One character of the set written raw, {@code <} excluded. */
+    /**
+     * One character of the set written raw: {@code <} excluded, and newlines, which the tool-call parser trims
+     * at a value's ends.
+     */
     Piece raw() {
-        return minus(of('<', '<')).utf8();
+        return minus(of('<', '<')).minus(of('\n', '\n')).utf8();
     }
 
     boolean contains(int c) {
