@@ -13,12 +13,13 @@ import java.util.Set;
 final class Constraint {
     private final GrammarMatcher matcher;
     private final Set<Integer> stop;
-    private final int words;
+    private final int grammarWords;
+    private int[] scratch = new int[0];
 
     Constraint(Grammar grammar, Set<Integer> stop) {
         this.matcher = grammar.matcher();
         this.stop = stop;
-        this.words = (grammar.vocabSize() + 31) >>> 5;
+        this.grammarWords = (grammar.vocabSize() + 31) >>> 5;
     }
 
     /**
@@ -34,7 +35,10 @@ final class Constraint {
         if (accepted < drafts) {
             Arrays.fill(bits, from, from + width, -1);
         } else {
-            matcher.fillMask(scratch(width));
+            if (scratch.length < Math.max(width, grammarWords)) {
+                scratch = new int[Math.max(width, grammarWords)];
+            }
+            matcher.fillMask(scratch);
             System.arraycopy(scratch, 0, bits, from, width);
             boolean complete = matcher.complete();
             boolean empty = true;
@@ -53,14 +57,5 @@ final class Constraint {
     /** Advances by an emitted token (a stop token ends the sequence and is not text). */
     void emitted(int token) {
         matcher.accept(token);
-    }
-
-    private int[] scratch = new int[0];
-
-    private int[] scratch(int width) {
-        if (scratch.length < Math.max(width, words)) {
-            scratch = new int[Math.max(width, words)];
-        }
-        return scratch;
     }
 }

@@ -17,10 +17,6 @@ final class ConstraintMasks {
         bits = new int[maxRows * words];
     }
 
-    int words() {
-        return words;
-    }
-
     /**
      * Masks the first {@code m} logits rows, row {@code i} belonging to {@code wantedBy[i]}; {@code drafting}:
      * rows of a draft round (each after the sequence's drafts so far), else a main step.
