@@ -3,7 +3,10 @@ package io.tessera.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.GenerationListener;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
@@ -11,6 +14,7 @@ import io.tessera.api.model.SamplingParams;
 import io.tessera.api.model.TokenLogprob;
 import io.tessera.api.tokenizer.OutputParser.Delta;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,6 +51,8 @@ final class Completion {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final List<Choice> choices = new ArrayList<>();
+    private final Grammar grammar;
+    private final SchemaValidator validator;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private static final long BEAT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private final long deadline;   // System.nanoTime() after which the request ends with a timeout
@@ -58,13 +64,28 @@ final class Completion {
     private int started;
     private volatile boolean cancelled;
 
-    Completion(Job job, Tokenizer tokenizer, int[] prompt, long timeoutSeconds) {
+    /**
+     * {@code grammar} constrains the output (or null); {@code validator} checks tool calls (or null); the request
+     * ends with a timeout after {@code timeoutSeconds}.
+     */
+    Completion(Job job, Tokenizer tokenizer, int[] prompt, Grammar grammar, SchemaValidator validator,
+               long timeoutSeconds) {
         this.job = job;
         this.tokenizer = tokenizer;
         this.prompt = prompt;
+        this.grammar = grammar;
+        this.validator = validator;
         this.timeoutSeconds = timeoutSeconds;
         this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.id = (job.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private OutputParser parser() {
+        if (!job.chat()) {
+            return null;
+        }
+        OutputParser parser = tokenizer.newOutputParser(job.tools());
+        return validator == null ? parser : new ValidatingParser(parser, job.tools(), validator);
     }
 
     /**
@@ -78,8 +99,7 @@ final class Completion {
         this.maxTokens = maxTokens;
         seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
         for (int i = 0; i < job.n(); i++) {
-            choices.add(new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
-                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null));
+            choices.add(new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()), parser()));
         }
         while (started < Math.min(job.n(), Math.max(1, share))) {
             try {
@@ -103,17 +123,21 @@ final class Completion {
                 new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + index, job.frequencyPenalty(),
                         job.presencePenalty()),
                 tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
-        choice.generation = generator.submit(request, new GenerationListener() {
+        OutputConstraint output = new OutputConstraint(grammar, job.structured().bias());
+        choice.generation = generator.submit(request, output, new GenerationListener() {
             @Override
             public void onTokens(int[] ids) {
                 for (int t : ids) {
-                    events.add(new TokenEvent(index, t, null));
+                    onToken(t, null);
                 }
             }
 
+            /** The stop token that ends a generation is not text (a JSON answer must parse as is). */
             @Override
             public void onToken(int token, TokenLogprob logprob) {
-                events.add(new TokenEvent(index, token, logprob));
+                if (!request.stopTokens().contains(token)) {
+                    events.add(new TokenEvent(index, token, logprob));
+                }
             }
         });
         started++;

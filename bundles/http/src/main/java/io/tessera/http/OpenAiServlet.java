@@ -8,6 +8,9 @@ import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelMetrics;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.GrammarCompiler;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.Tokenizer;
 import io.tessera.api.tokenizer.TokenizerFactory;
@@ -49,6 +52,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.servlet.whiteboard.annotations.RequireHttpWhiteboard;
 import org.slf4j.Logger;
@@ -89,6 +93,11 @@ public class OpenAiServlet extends HttpServlet {
     private final transient TokenizerFactory tokenizers;
     private final transient ConfigurationAdmin configAdmin;
     private final transient BundleContext context;
+    // structured outputs: optional and dynamic, so the grammar bundle may come and go while the API serves
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient GrammarCompiler grammars;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient SchemaValidator validator;
     private final transient Map<Path, Tokenizer> loaded = new ConcurrentHashMap<>();
     private final transient Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final transient InFlight inFlight = new InFlight();
@@ -363,7 +372,8 @@ public class OpenAiServlet extends HttpServlet {
                     + maxTokens + " max_tokens) × n " + job.n() + " positions is larger than this server returns ("
                     + v.maxRoutingPositions() + " positions, maxRoutingPositions): ask for fewer tokens or choices");
         }
-        Completion completion = new Completion(job, tokenizer, prompt, v.requestTimeoutSeconds());
+        Grammar grammar = job.structured().compile(grammars, tokenizer, job.thinking());
+        Completion completion = new Completion(job, tokenizer, prompt, grammar, validator, v.requestTimeoutSeconds());
         inFlight.add(completion);
         try {
             completion.submit(generator, maxTokens, slotShare(job.model()));

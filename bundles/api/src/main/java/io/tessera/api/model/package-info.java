@@ -22,13 +22,12 @@
  * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
  * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
  *
- * <h2>Changes</h2>
- * <ul>
- * <li>0.2.0: {@link io.tessera.api.model.ModelInfo.State#FAILED} (a model whose step hit an unrecoverable error);
- *     {@link io.tessera.api.model.Generator#submit} documents which refusal means what, and
- *     {@link io.tessera.api.model.Generation#result} that a failed generation completes exceptionally with its
- *     reason.</li>
- * </ul>
+ * <p>0.2.0: {@link io.tessera.api.model.OutputConstraint} and
+ * {@link io.tessera.api.model.Generator#submit(GenerationRequest, OutputConstraint, GenerationListener)}
+ * (structured outputs: a grammar and logit_bias per request); {@link io.tessera.api.model.ModelInfo.State#FAILED}
+ * (a model whose step hit an unrecoverable error); {@link io.tessera.api.model.Generator#submit} documents which
+ * refusal means what, and {@link io.tessera.api.model.Generation#result} that a failed generation completes
+ * exceptionally with its reason.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")

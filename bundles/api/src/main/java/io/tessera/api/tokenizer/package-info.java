@@ -11,11 +11,8 @@
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
  * member or a new record component is a major step; checked by bnd baselining against {@code cnf/baseline}.
  *
- * <h2>Changes</h2>
- * <ul>
- * <li>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#encodeChat} (a conversation's special-token text inside
- *     messages is plain text).</li>
- * </ul>
+ * <p>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#tokenBytes} (constrained decoding);
+ * {@link io.tessera.api.tokenizer.Tokenizer#encodeChat} (special-token text inside messages is plain text).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")
