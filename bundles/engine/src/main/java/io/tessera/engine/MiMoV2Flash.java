@@ -66,6 +66,9 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer shortlistIds;    // I32 [shortlist, 1]
     private final Buffer shortlistLogits; // [maxRows, shortlist]
     private final float[] shortlistRow;
+    private final float[] greedy;         // temperature and uniform numbers of argmax(): zeros
+    private final int[] noTopK;           // zeros: no top-k
+    private final float[] noTopP;         // ones: no top-p
     private boolean draftedShortlist;     // the last logits are the shortlist's (a draft), not the vocabulary's
 
     private record Layer(LayerSpec spec, Weight inputLayernorm, Attention attention, Weight postAttentionLayernorm,
@@ -129,6 +132,10 @@ final class MiMoV2Flash implements AutoCloseable {
             shortlistIds = owned.add(backend.allocate(DType.I32, listed, 1));
             shortlistLogits = owned.add(backend.allocate(DType.F32, maxRows, listed));
             shortlistRow = new float[listed];
+            greedy = new float[maxRows];
+            noTopK = new int[maxRows];
+            noTopP = new float[maxRows];
+            Arrays.fill(noTopP, 1f);
             if (shortlist != null) {
                 backend.write(shortlistIds, 0, shortlist, 0, listed);
             }
@@ -251,6 +258,11 @@ final class MiMoV2Flash implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             out[i] = shortlist[out[i]];
         }
+    }
+
+    /** {@link #sample} at temperature 0: each of the first {@code n} logits rows' argmax below {@code vocab}. */
+    void argmax(int n, int vocab, int[] out) {
+        sample(n, vocab, greedy, noTopK, noTopP, greedy, out);
     }
 
     /**

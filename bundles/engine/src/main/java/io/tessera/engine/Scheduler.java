@@ -85,7 +85,8 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
-        speculation = new SpeculativeDecoding(model, maxRows, vocab);
+        speculation = new SpeculativeDecoding(model, maxRows, vocab, new Step(tokens, positions, slots, 0), wanted,
+                wantedBy, sampled);
         verified = new int[maxRows + 1];
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());

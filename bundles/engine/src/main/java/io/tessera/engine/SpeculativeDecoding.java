@@ -15,17 +15,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class SpeculativeDecoding {
     private final LoadedModel model;
     private final int maxRows;
-    // draft-round arrays, sized once
-    private final int[] tokens;
-    private final int[] positions;
-    private final int[] slots;
-    private final int[] wanted;
+    private final Step stepRows;       // the scheduler's step arrays: the draft round runs after its main step
+    private final int[] wanted;        // with them, draft rows whose logits are wanted, by whom,
     private final Sequence[] wantedBy;
-    private final float[] temperature;
-    private final int[] topK;
-    private final float[] topP;
-    private final float[] uniform;
-    private final int[] sampled;
+    private final int[] sampled;       // and their argmax
     private final float[] row;
     private final float[] target;
     private final Sampling sampling = new Sampling();
@@ -35,27 +28,26 @@ final class SpeculativeDecoding {
     private final AtomicLongArray acceptedByHead;
     private final AtomicLongArray proposedByHead;
 
-    SpeculativeDecoding(LoadedModel model, int maxRows, int vocab) {
+    /**
+     * @param rows the scheduler's row arrays ({@code count} unused), with its wanted rows, their sequences and its
+     *             sampled ids: all free once its main step has verified
+     */
+    SpeculativeDecoding(LoadedModel model, int maxRows, int vocab, Step rows, int[] wanted, Sequence[] wantedBy,
+                        int[] sampled) {
         this.model = model;
         this.maxRows = maxRows;
-        var config = model.config();
-        policy = new DraftPolicy(config.mtpLayers().size(), maxRows, config.routedExperts(),
-                config.expertsPerToken());
-        draftSteps = new AtomicLongArray(config.mtpLayers().size() + 1);
-        acceptedByHead = new AtomicLongArray(config.mtpLayers().size());
-        proposedByHead = new AtomicLongArray(config.mtpLayers().size());
-        tokens = new int[maxRows];
-        positions = new int[maxRows];
-        slots = new int[maxRows];
-        wanted = new int[maxRows];
-        wantedBy = new Sequence[maxRows];
-        temperature = new float[maxRows];
-        topK = new int[maxRows];
-        topP = new float[maxRows];
-        uniform = new float[maxRows];
-        sampled = new int[maxRows];
+        this.stepRows = rows;
+        this.wanted = wanted;
+        this.wantedBy = wantedBy;
+        this.sampled = sampled;
         row = new float[vocab];
         target = new float[vocab];
+        var config = model.config();
+        int heads = config.mtpLayers().size();
+        policy = new DraftPolicy(heads, maxRows, config.routedExperts(), config.expertsPerToken());
+        draftSteps = new AtomicLongArray(heads + 1);
+        acceptedByHead = new AtomicLongArray(heads);
+        proposedByHead = new AtomicLongArray(heads);
     }
 
     /**
@@ -194,9 +186,9 @@ final class SpeculativeDecoding {
                 int rows = Math.max(0, Math.min(end - from + 1, maxRows - n));
                 for (int i = from; i < from + rows; i++) {
                     int index = i + k + 1;
-                    tokens[n] = index < known ? s.token(index) : s.drafts[index - known];
-                    positions[n] = i;
-                    slots[n++] = s.slot;
+                    stepRows.tokens()[n] = index < known ? s.token(index) : s.drafts[index - known];
+                    stepRows.positions()[n] = i;
+                    stepRows.slots()[n++] = s.slot;
                 }
                 // final only where the input token is known; with a short prompt that may be no position yet
                 s.mtpDone[k] = Math.max(-1, Math.min(from + rows - 1, known - 2 - k));
@@ -218,14 +210,15 @@ final class SpeculativeDecoding {
                 evaluation |= wantedBy[i].evaluation != null;
             }
             long headStart = System.nanoTime();
-            net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), evaluation);
-            argmax(net, m);
+            net.draft(k, new Step(stepRows.tokens(), stepRows.positions(), stepRows.slots(), n), model.kv(),
+                    Arrays.copyOf(wanted, m), evaluation);
+            net.argmax(m, model.vocab(), sampled);
             policy.headMeasured(k, n, System.nanoTime() - headStart);
             for (int i = 0; i < m; i++) {
                 Sequence s = wantedBy[i];
                 if (s.evaluation != null) {
                     net.readLogits(i, row);
-                    s.evaluation.accept(positions[wanted[i]], row);
+                    s.evaluation.accept(stepRows.positions()[wanted[i]], row);
                 } else {
                     s.drafts[k] = draft(net, s, k, i);
                     s.draftCount = k + 1;
@@ -274,14 +267,5 @@ final class SpeculativeDecoding {
         }
         sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
         return Sampling.draw(s.draftProbs[k], model.vocab(), uniform(s));
-    }
-
-    /** The argmax of each of the first {@code m} logits rows of the last draft, into {@code sampled}. */
-    private void argmax(MiMoV2Flash net, int m) {
-        Arrays.fill(temperature, 0, m, 0f);
-        Arrays.fill(topK, 0, m, 0);
-        Arrays.fill(topP, 0, m, 1f);
-        Arrays.fill(uniform, 0, m, 0f);
-        net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
     }
 }

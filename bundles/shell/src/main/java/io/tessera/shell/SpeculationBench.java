@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.StringJoiner;
 
 /**
  * {@code bench --modes}: greedy decode speed of several speculation settings (adaptive, off, fixed k) on a set of
@@ -119,10 +120,10 @@ final class SpeculationBench {
         for (int i = 0; i < count; i++) {
             double[] sorted = rates[i].clone();
             Arrays.sort(sorted);
-            out.printf(Locale.ROOT, "  %-8s decode median %.2f tok/s (min %.2f, max %.2f)%s; acceptance length %.2f;"
-                            + " %s%n", label(modes.get(i)), median(sorted), sorted[0], sorted[sorted.length - 1],
+            out.printf(Locale.ROOT, "  %-8s decode median %.2f tok/s (min %.2f, max %.2f)%s; acceptance length %.2f"
+                            + " (%s); %s%n", label(modes.get(i)), median(sorted), sorted[0], sorted[sorted.length - 1],
                     Double.isNaN(base) ? "" : String.format(Locale.ROOT, ", %.3fx of no drafts", median(sorted) / base),
-                    totals[i].acceptance(), DraftHistogram.line(totals[i].draftSteps));
+                    totals[i].acceptance(), totals[i].perHead(), DraftHistogram.line(totals[i].draftSteps));
         }
         out.flush();
     }
@@ -139,6 +140,8 @@ final class SpeculationBench {
         long nanos;
         long steps;
         long[] draftSteps = new long[0];
+        long[] accepted = new long[0];
+        long[] proposed = new long[0];
 
         void add(GenerationResult result) {
             GenerationStats stats = result.stats();
@@ -146,6 +149,8 @@ final class SpeculationBench {
             nanos += stats.decodeNanos();
             steps += stats.verifySteps();
             draftSteps = sum(draftSteps, stats.draftSteps());
+            accepted = sum(accepted, stats.acceptedPerHead());
+            proposed = sum(proposed, stats.proposedPerHead());
         }
 
         Totals plus(Totals other) {
@@ -154,7 +159,19 @@ final class SpeculationBench {
             sum.nanos = nanos + other.nanos;
             sum.steps = steps + other.steps;
             sum.draftSteps = sum(draftSteps, other.draftSteps);
+            sum.accepted = sum(accepted, other.accepted);
+            sum.proposed = sum(proposed, other.proposed);
             return sum;
+        }
+
+        /** Each head's drafts accepted over its drafts proposed, e.g. {@code "heads 81%/60%/41%"}. */
+        String perHead() {
+            StringJoiner heads = new StringJoiner("/", "heads ", "");
+            for (int k = 0; k < proposed.length; k++) {
+                heads.add(proposed[k] == 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100.0 * accepted[k]
+                        / proposed[k]));
+            }
+            return heads.toString();
         }
 
         double rate() {
