@@ -78,9 +78,7 @@ final class SpeculationBench {
         for (int[] prompt : prompts) {
             greedy.add(runner.run(request(model, prompt, genTokens, 0, null)).tokens());
         }
-        if (oracle.length == 0) {
-            measure(model, prompts, greedy, genTokens, modes, Double.NaN, runs, warmup);
-        }
+        measure(model, prompts, greedy, genTokens, modes, Double.NaN, runs, warmup);
         for (double p : oracle) {
             measure(model, prompts, greedy, genTokens, modes, p, runs, warmup);
         }
