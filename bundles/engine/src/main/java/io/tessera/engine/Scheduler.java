@@ -86,7 +86,7 @@ final class Scheduler implements Runnable {
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
         speculation = new SpeculativeDecoding(model, maxRows, vocab, new Step(tokens, positions, slots, 0), wanted,
-                wantedBy, sampled);
+                wantedBy, sampled, DraftConstraint.NONE);
         verified = new int[maxRows + 1];
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());

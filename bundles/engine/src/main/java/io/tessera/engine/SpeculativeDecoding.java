@@ -23,18 +23,21 @@ final class SpeculativeDecoding {
     private final float[] target;
     private final Sampling sampling = new Sampling();
     private final DraftPolicy policy;
+    private final DraftConstraint constraint;
     // monitoring figures over every sequence: written by the scheduler thread, read by metrics()
     private final AtomicLongArray draftSteps;
     private final AtomicLongArray acceptedByHead;
     private final AtomicLongArray proposedByHead;
 
     /**
-     * @param rows the scheduler's row arrays ({@code count} unused), with its wanted rows, their sequences and its
-     *             sampled ids: all free once its main step has verified
+     * @param rows       the scheduler's row arrays ({@code count} unused), with its wanted rows, their sequences and
+     *                   its sampled ids: all free once its main step has verified
+     * @param constraint checks each draft before it is kept
      */
     SpeculativeDecoding(LoadedModel model, int maxRows, int vocab, Step rows, int[] wanted, Sequence[] wantedBy,
-                        int[] sampled) {
+                        int[] sampled, DraftConstraint constraint) {
         this.model = model;
+        this.constraint = constraint;
         this.maxRows = maxRows;
         this.stepRows = rows;
         this.wanted = wanted;
@@ -220,8 +223,11 @@ final class SpeculativeDecoding {
                     net.readLogits(i, row);
                     s.evaluation.accept(stepRows.positions()[wanted[i]], row);
                 } else {
-                    s.drafts[k] = draft(net, s, k, i);
-                    s.draftCount = k + 1;
+                    int token = draft(net, s, k, i);
+                    if (constraint.allows(s, k, token)) {
+                        s.drafts[k] = token;
+                        s.draftCount = k + 1;
+                    }
                 }
             }
         }
