@@ -11,6 +11,7 @@ import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
@@ -325,6 +326,11 @@ public class Engine implements ModelRegistry, Generator {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, OutputConstraint.NONE, listener);
+    }
+
+    @Override
+    public Generation submit(GenerationRequest request, OutputConstraint output, GenerationListener listener) {
         LoadedModel model = model(request.model());
         check(model, request.prompt(), request.maxTokens());
         int blocks = model.config().mtpLayers().size();
@@ -338,12 +344,17 @@ public class Engine implements ModelRegistry, Generator {
         int wanted = request.draftTokens() < 0 ? settings.draftTokens() : request.draftTokens();
         boolean adaptive = wanted == EngineConfig.ADAPTIVE;
         int drafts = adaptive ? blocks : Math.min(wanted, blocks);
-        if (request.logprobs() >= 0 || request.sampling().penalized()) {
+        for (int id : output.logitBias().keySet()) {
+            if (id < 0 || id >= model.vocab()) {
+                throw new IllegalArgumentException("logit_bias: token id " + id + " outside [0, " + model.vocab() + ")");
+            }
+        }
+        if (request.logprobs() >= 0 || request.sampling().penalized() || !output.logitBias().isEmpty()) {
             drafts = 0;   // these need every token's logits on the host: no speculation
         }
         checkReplay(model, request);
         checkOracle(request);
-        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts,
+        return enqueue(model, new Sequence(request, output, Set.copyOf(request.stopTokens()), listener, null, drafts,
                 adaptive, model.config().numHiddenLayers(), model.vocab()));
     }
 
@@ -366,7 +377,7 @@ public class Engine implements ModelRegistry, Generator {
         }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1, false,
+        Sequence sequence = new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, consumer, head + 1, false,
                 model.config().numHiddenLayers(), model.vocab());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);

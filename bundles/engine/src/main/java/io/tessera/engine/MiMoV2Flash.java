@@ -56,6 +56,7 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer selected;    // final-normed hidden states of those rows [maxRows, hidden]
     private final Buffer logits;      // [maxRows, vocab]
     private final Buffer sampled;     // I32 [maxRows, 1]
+    private final Buffer allowed;     // I32 [maxRows, ceil(vocab / 32)]: grammar masks
     private final DraftBlock[] mtp;
     private final int hiddenRing;     // hN rows kept per sequence for the MTP blocks
     private final Buffer hiddenStore; // [sequences × hiddenRing, hidden]
@@ -106,6 +107,7 @@ final class MiMoV2Flash implements AutoCloseable {
             selected = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             logits = owned.add(backend.allocate(DType.F32, maxRows, config.vocabSize()));
             sampled = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            allowed = owned.add(backend.allocate(DType.I32, maxRows, (config.vocabSize() + 31) / 32));
             DraftHead draftHead = components.draftHead();
             mtp = new DraftBlock[draftHead == null ? 0 : config.mtpLayers().size()];
             for (int k = 0; k < mtp.length; k++) {
@@ -240,6 +242,12 @@ final class MiMoV2Flash implements AutoCloseable {
         for (int j = 0; j < shortlist.length; j++) {
             row[shortlist[j]] = shortlistRow[j];
         }
+    }
+
+    /** Sets the disallowed ids of the first {@code n} logits rows to −∞ ({@code bits}: {@code words} ints a row). */
+    void mask(int n, int[] bits, int words) {
+        backend.write(allowed, 0, bits, 0, n * words);
+        backend.maskLogits(logits, allowed, n);
     }
 
     /**

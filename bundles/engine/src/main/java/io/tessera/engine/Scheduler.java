@@ -45,6 +45,7 @@ final class Scheduler implements Runnable {
     private final float[] row;
     private final float[] target;
     private final Sampling sampling = new Sampling();
+    private final ConstraintMasks masks;
     private final SpeculativeDecoding speculation;
     private final int[] verified;         // tokens one verification accepted, then the next token
     private final Sequence[] rowSequence;
@@ -85,8 +86,9 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
+        masks = new ConstraintMasks(maxRows, vocab);
         speculation = new SpeculativeDecoding(model, maxRows, vocab, new Step(tokens, positions, slots, 0), wanted,
-                wantedBy, sampled, DraftConstraint.NONE);
+                wantedBy, sampled, masks);
         verified = new int[maxRows + 1];
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());
@@ -297,6 +299,7 @@ final class Scheduler implements Runnable {
                 steps % StepRouting.EXPERTS_EVERY == 0);
         steps++;
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
+        masks.apply(net, m, wantedBy, false);
         deliverEvaluations(net, m);
         sample(net, m);
         long nanos = System.nanoTime() - start;
@@ -434,8 +437,11 @@ final class Scheduler implements Runnable {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
-        if (s.counts != null) {
-            Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+        boolean biased = Sampling.bias(row, s.logitBias);
+        if (s.counts != null || biased) {
+            if (s.counts != null) {
+                Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+            }
             if (p.temperature() == 0) {
                 token = Sampling.argmax(row, model.vocab());
             } else {
@@ -473,6 +479,9 @@ final class Scheduler implements Runnable {
         generatedTokens++;
         throughput.add(1);
         s.append(token);
+        if (s.constraint != null) {
+            s.constraint.emitted(token);
+        }
         s.listener.onToken(token, logprob);
         if (s.stop.contains(token)) {
             end(s, Finish.STOP);

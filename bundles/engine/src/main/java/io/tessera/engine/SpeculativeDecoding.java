@@ -23,7 +23,7 @@ final class SpeculativeDecoding {
     private final float[] target;
     private final Sampling sampling = new Sampling();
     private final DraftPolicy policy;
-    private final DraftConstraint constraint;
+    private final ConstraintMasks masks;
     // monitoring figures over every sequence: written by the scheduler thread, read by metrics()
     private final AtomicLongArray draftSteps;
     private final AtomicLongArray acceptedByHead;
@@ -32,12 +32,12 @@ final class SpeculativeDecoding {
     /**
      * @param rows       the scheduler's row arrays ({@code count} unused), with its wanted rows, their sequences and
      *                   its sampled ids: all free once its main step has verified
-     * @param constraint checks each draft before it is kept
+     * @param masks      the scheduler's token constraints (structured outputs), applied to every draft row
      */
     SpeculativeDecoding(LoadedModel model, int maxRows, int vocab, Step rows, int[] wanted, Sequence[] wantedBy,
-                        int[] sampled, DraftConstraint constraint) {
+                        int[] sampled, ConstraintMasks masks) {
         this.model = model;
-        this.constraint = constraint;
+        this.masks = masks;
         this.maxRows = maxRows;
         this.stepRows = rows;
         this.wanted = wanted;
@@ -208,13 +208,14 @@ final class SpeculativeDecoding {
             if (n == 0) {
                 continue;
             }
-            boolean evaluation = false;
+            boolean fullVocabulary = false;    // evaluations want the block's logits, constraints mask all ids
             for (int i = 0; i < m; i++) {
-                evaluation |= wantedBy[i].evaluation != null;
+                fullVocabulary |= wantedBy[i].evaluation != null || wantedBy[i].constraint != null;
             }
             long headStart = System.nanoTime();
             net.draft(k, new Step(stepRows.tokens(), stepRows.positions(), stepRows.slots(), n), model.kv(),
-                    Arrays.copyOf(wanted, m), evaluation);
+                    Arrays.copyOf(wanted, m), fullVocabulary);
+            masks.apply(net, m, wantedBy, true);
             net.argmax(m, model.vocab(), sampled);
             policy.headMeasured(k, n, System.nanoTime() - headStart);
             for (int i = 0; i < m; i++) {
@@ -223,11 +224,8 @@ final class SpeculativeDecoding {
                     net.readLogits(i, row);
                     s.evaluation.accept(stepRows.positions()[wanted[i]], row);
                 } else {
-                    int token = draft(net, s, k, i);
-                    if (constraint.allows(s, k, token)) {
-                        s.drafts[k] = token;
-                        s.draftCount = k + 1;
-                    }
+                    s.drafts[k] = draft(net, s, k, i);
+                    s.draftCount = k + 1;
                 }
             }
         }

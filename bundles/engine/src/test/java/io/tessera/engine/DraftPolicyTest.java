@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.SamplingParams;
 import java.util.Arrays;
 import java.util.List;
@@ -127,7 +128,7 @@ class DraftPolicyTest {
     private static Sequence sequence(boolean adaptive) {
         GenerationRequest request = new GenerationRequest("m", new int[] {1, 2, 3}, 64, SamplingParams.GREEDY,
                 Set.of(), adaptive ? -1 : HEADS, false, null);
-        return new Sequence(request, Set.of(), ids -> { }, null, HEADS, adaptive, 1, 16);
+        return new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, null, HEADS, adaptive, 1, 16);
     }
 
     private static long nanos(double seconds) {

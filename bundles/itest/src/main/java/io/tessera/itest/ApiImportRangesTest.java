@@ -8,8 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.Version;
-import org.osgi.framework.wiring.BundleCapability;
 import org.osgi.framework.wiring.BundleRequirement;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.framework.namespace.PackageNamespace;
@@ -17,10 +15,10 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 
 /**
  * The import ranges bnd derives from {@code @ProviderType}/{@code @ConsumerType}: a bundle that implements a
- * provider type of an api package accepts only that package's minor line (at 0.2.0: {@code [0.2,0.3)}), so an api
- * with a new method is never wired to an implementation that lacks it; a bundle that only calls the package
- * accepts every compatible version ({@code [0.2,1)}). The expected ranges follow the version the api bundle
- * exports each package at.
+ * provider type of an api package accepts only that package's minor line ({@code [0.2,0.3)} for a package at
+ * 0.2), so an api with a new method is never wired to an implementation that lacks it; a bundle that only calls
+ * the package accepts every compatible version ({@code [0.2,1)}). Kernel, model and tokenizer are at 0.2 (structured
+ * outputs: maskLogits, OutputConstraint, tokenBytes), checkpoint and grammar at 0.1.
  */
 public class ApiImportRangesTest {
 
@@ -31,7 +29,7 @@ public class ApiImportRangesTest {
     void backendsImportTheKernelPackageAsProviders() {
         for (String backend : new String[] {"io.tessera.kernels-cpu", "io.tessera.kernels-cuda",
                 "io.tessera.kernels-reference"}) {
-            assertEquals(provider("io.tessera.api.kernel"), importRange(backend, "io.tessera.api.kernel"), backend);
+            assertEquals("[0.2.0,0.3.0)", importRange(backend, "io.tessera.api.kernel"), backend);
         }
     }
 
@@ -39,56 +37,27 @@ public class ApiImportRangesTest {
     void componentProvidersImportTheModelPackageAsProviders() {
         for (String provider : new String[] {"io.tessera.engine", "io.tessera.moe", "io.tessera.mtp",
                 "io.tessera.attention-global", "io.tessera.attention-sliding"}) {
-            assertEquals(provider("io.tessera.api.model"), importRange(provider, "io.tessera.api.model"), provider);
+            assertEquals("[0.2.0,0.3.0)", importRange(provider, "io.tessera.api.model"), provider);
         }
-        assertEquals(provider("io.tessera.api.tokenizer"), importRange("io.tessera.tokenizer",
-                "io.tessera.api.tokenizer"));
-        assertEquals(provider("io.tessera.api.checkpoint"), importRange("io.tessera.checkpoint",
-                "io.tessera.api.checkpoint"));
+        assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.tokenizer", "io.tessera.api.tokenizer"));
+        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.grammar", "io.tessera.api.grammar"));
+        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
     }
 
     @Test
     void callersImportAsConsumers() {
         // the engine calls backends; the shell and the HTTP API call the engine and implement only listeners
-        assertEquals(consumer("io.tessera.api.kernel"), importRange("io.tessera.engine", "io.tessera.api.kernel"));
-        assertEquals(consumer("io.tessera.api.model"), importRange("io.tessera.shell", "io.tessera.api.model"));
-        assertEquals(consumer("io.tessera.api.model"), importRange("io.tessera.http", "io.tessera.api.model"));
-    }
-
-    /** A provider's range of {@code pkg}: its exported version's minor line. */
-    private String provider(String pkg) {
-        Version v = exported(pkg);
-        return "[" + v.getMajor() + "." + v.getMinor() + ".0," + v.getMajor() + "." + (v.getMinor() + 1) + ".0)";
-    }
-
-    /** A consumer's range of {@code pkg}: from its exported version to the next major. */
-    private String consumer(String pkg) {
-        Version v = exported(pkg);
-        return "[" + v.getMajor() + "." + v.getMinor() + ".0," + (v.getMajor() + 1) + ".0.0)";
-    }
-
-    /** The version the api bundle exports {@code pkg} at. */
-    private Version exported(String pkg) {
-        Bundle api = bundle("io.tessera.api");
-        for (BundleCapability capability : api.adapt(BundleWiring.class)
-                .getCapabilities(PackageNamespace.PACKAGE_NAMESPACE)) {
-            if (pkg.equals(capability.getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))) {
-                return (Version) capability.getAttributes().get(PackageNamespace.CAPABILITY_VERSION_ATTRIBUTE);
-            }
-        }
-        throw new AssertionError("io.tessera.api does not export " + pkg);
-    }
-
-    private Bundle bundle(String bsn) {
-        Bundle bundle = Arrays.stream(context.getBundles()).filter(b -> bsn.equals(b.getSymbolicName()))
-                .findFirst().orElse(null);
-        assertNotNull(bundle, bsn + " is not installed");
-        return bundle;
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.engine", "io.tessera.api.kernel"));
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.shell", "io.tessera.api.model"));
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.model"));
+        assertEquals("[0.1.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.grammar"));
     }
 
     /** The version range of the bundle's wired import of the package, as the framework parsed it. */
     private String importRange(String bsn, String pkg) {
-        Bundle bundle = bundle(bsn);
+        Bundle bundle = Arrays.stream(context.getBundles()).filter(b -> bsn.equals(b.getSymbolicName()))
+                .findFirst().orElse(null);
+        assertNotNull(bundle, bsn + " is not installed");
         BundleWiring wiring = bundle.adapt(BundleWiring.class);
         assertNotNull(wiring, bsn + " is not resolved");
         for (BundleRequirement requirement : wiring.getRequirements(PackageNamespace.PACKAGE_NAMESPACE)) {

@@ -22,16 +22,16 @@
  * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
  * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
  *
- * <h2>Versions</h2>
- * <ul>
- * <li>0.2.0 (speculative decoding that never loses): {@link io.tessera.api.model.DraftBlock#vocabulary} (a draft
- *     head's shortlist vocabulary, a default method); {@link io.tessera.api.model.DraftOracle} and
- *     {@link io.tessera.api.model.GenerationRequest#draftOracle} (drafts of known quality, for benchmarks); the
- *     chosen-k histogram {@code draftSteps} in {@link io.tessera.api.model.GenerationStats} and
- *     {@link io.tessera.api.model.ModelMetrics}, with the model's per-head acceptance counts; a request's draft
- *     count of −1 now means the node's {@code speculation} setting (adaptive by default). The records keep their
- *     previous constructors.</li>
- * </ul>
+ * <p>0.2.0: {@link io.tessera.api.model.OutputConstraint} and
+ * {@link io.tessera.api.model.Generator#submit(GenerationRequest, OutputConstraint, GenerationListener)}
+ * (structured outputs: a grammar and logit_bias per request).
+ * <p>Also 0.2.0 (speculative decoding): {@link io.tessera.api.model.DraftBlock#vocabulary} (a draft head's
+ * shortlist vocabulary, a default method); {@link io.tessera.api.model.DraftOracle} and
+ * {@link io.tessera.api.model.GenerationRequest#draftOracle} (drafts of known quality, for benchmarks); the chosen-k
+ * histogram {@code draftSteps} in {@link io.tessera.api.model.GenerationStats} and
+ * {@link io.tessera.api.model.ModelMetrics}, with the model's per-head acceptance counts (the records keep their
+ * previous constructors; bnd rates the added components minor); a request's draft count of −1 now means the
+ * node's {@code speculation} setting (adaptive by default).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")
