@@ -5,6 +5,7 @@ import io.tessera.api.checkpoint.CheckpointLoader;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.AttentionFactory;
 import io.tessera.api.model.DraftHead;
+import io.tessera.api.model.DraftOracle;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.Generation;
@@ -347,7 +348,9 @@ public class Engine implements ModelRegistry, Generator {
             throw new IllegalArgumentException("logprobs: -1 (none) or 0 to " + GenerationRequest.MAX_LOGPROBS
                     + " alternatives, got " + request.logprobs());
         }
-        int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
+        int wanted = request.draftTokens() < 0 ? settings.draftTokens() : request.draftTokens();
+        boolean adaptive = wanted == EngineConfig.ADAPTIVE;
+        int drafts = adaptive ? blocks : Math.min(wanted, blocks);
         for (int id : output.logitBias().keySet()) {
             if (id < 0 || id >= model.vocab()) {
                 throw new IllegalArgumentException("logit_bias: token id " + id + " outside [0, " + model.vocab() + ")");
@@ -357,8 +360,9 @@ public class Engine implements ModelRegistry, Generator {
             drafts = 0;   // these need every token's logits on the host: no speculation
         }
         checkReplay(model, request);
+        checkOracle(request);
         return enqueue(model, new Sequence(request, output, Set.copyOf(request.stopTokens()), listener, null, drafts,
-                model.config().numHiddenLayers(), model.vocab()));
+                adaptive, model.config().numHiddenLayers(), model.vocab()));
     }
 
     @Override
@@ -380,7 +384,7 @@ public class Engine implements ModelRegistry, Generator {
         }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Sequence sequence = new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, consumer, head + 1,
+        Sequence sequence = new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, consumer, head + 1, false,
                 model.config().numHiddenLayers(), model.vocab());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);
@@ -426,6 +430,16 @@ public class Engine implements ModelRegistry, Generator {
         if ((long) prompt.length + maxTokens > model.contextLength()) {
             throw new IllegalArgumentException("prompt: " + prompt.length + " tokens + max_tokens " + maxTokens
                     + " exceed the context length " + model.contextLength());
+        }
+    }
+
+    /** A draft oracle is for greedy requests, with a probability. */
+    private static void checkOracle(GenerationRequest request) {
+        DraftOracle oracle = request.draftOracle();
+        if (oracle != null && (request.sampling().temperature() != 0 || !(oracle.accuracy() >= 0)
+                || oracle.accuracy() > 1 || oracle.tokens() == null)) {
+            throw new IllegalArgumentException("draft_oracle: greedy requests only, with known tokens and an "
+                    + "accuracy in [0, 1]");
         }
     }
 

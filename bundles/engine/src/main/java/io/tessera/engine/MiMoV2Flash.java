@@ -16,6 +16,7 @@ import io.tessera.api.model.FeedForward;
 import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.RoutingControl;
 import io.tessera.common.Resources;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -62,6 +63,14 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer hiddenIndex; // I32 [maxRows, 1]
     private final Buffer draftHidden; // [maxRows, hidden]
     private final int[] hiddenSlots;  // host side of hiddenIndex, reused every step
+    private final int[] shortlist;    // the draft heads' vocabulary (DraftBlock#vocabulary), or null: every id
+    private final Buffer shortlistIds;    // I32 [shortlist, 1]
+    private final Buffer shortlistLogits; // [maxRows, shortlist]
+    private final float[] shortlistRow;
+    private final float[] greedy;         // temperature and uniform numbers of argmax(): zeros
+    private final int[] noTopK;           // zeros: no top-k
+    private final float[] noTopP;         // ones: no top-p
+    private boolean draftedShortlist;     // the last logits are the shortlist's (a draft), not the vocabulary's
 
     private record Layer(LayerSpec spec, Weight inputLayernorm, Attention attention, Weight postAttentionLayernorm,
                          FeedForward mlp) {
@@ -112,12 +121,26 @@ final class MiMoV2Flash implements AutoCloseable {
                         maxRows));
                 progress.accept("MTP block " + k + " ready");
             }
-            hiddenRing = maxRows + 8;   // a whole chunk plus the drafts' look-back
+            // a whole chunk plus the drafts' look-back, plus a window: a head that sat out catches up on its window
+            int window = config.mtpLayers().stream().mapToInt(LayerSpec::window).max().orElse(0);
+            hiddenRing = maxRows + 8 + window;
             hiddenStore = owned.add(backend.allocate(DType.F32, mtp.length == 0 ? 1 : sequences * hiddenRing,
                     hidden));
             hiddenIndex = owned.add(backend.allocate(DType.I32, maxRows, 1));
             draftHidden = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             hiddenSlots = new int[maxRows];
+            shortlist = sharedVocabulary(mtp);
+            int listed = shortlist == null ? 1 : shortlist.length;
+            shortlistIds = owned.add(backend.allocate(DType.I32, listed, 1));
+            shortlistLogits = owned.add(backend.allocate(DType.F32, maxRows, listed));
+            shortlistRow = new float[listed];
+            greedy = new float[maxRows];
+            noTopK = new int[maxRows];
+            noTopP = new float[maxRows];
+            Arrays.fill(noTopP, 1f);
+            if (shortlist != null) {
+                backend.write(shortlistIds, 0, shortlist, 0, listed);
+            }
         } catch (CheckpointException | RuntimeException e) {
             owned.close();
             throw e;
@@ -150,11 +173,22 @@ final class MiMoV2Flash implements AutoCloseable {
         logits(normed, wanted);
     }
 
+    /** The vocabulary every block drafts among, if they share one; else null (every id). */
+    private static int[] sharedVocabulary(DraftBlock[] blocks) {
+        int[] shared = blocks.length == 0 ? null : blocks[0].vocabulary();
+        for (DraftBlock block : blocks) {
+            shared = Arrays.equals(shared, block.vocabulary()) ? shared : null;
+        }
+        return shared;
+    }
+
     /**
      * MTP block {@code k} over one step's rows (token x_{i+k+1} at position i of each row), leaving the logits of
-     * {@code wanted} rows in {@link #logits()}. Each row's hN_i comes from the ring the main steps filled.
+     * {@code wanted} rows for {@link #sample} and {@link #readLogits}: over the heads' shortlist when they have one,
+     * unless {@code fullVocabulary} (an evaluation wants the block's own logits). Each row's hN_i comes from the
+     * ring the main steps filled.
      */
-    void draft(int k, Step step, KvPool kv, int[] wanted) {
+    void draft(int k, Step step, KvPool kv, int[] wanted, boolean fullVocabulary) {
         int n = step.count();
         backend.write(tokens, 0, step.tokens(), 0, n);
         backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
@@ -163,7 +197,14 @@ final class MiMoV2Flash implements AutoCloseable {
         try (KvPool.StepRows rows = kv.rows(step)) {
             mtp[k].forward(rows.of(layer), tokens, draftHidden, kv.cache(layer), normed);
         }
-        logits(normed, wanted);
+        if (shortlist == null || fullVocabulary) {
+            logits(normed, wanted);
+            return;
+        }
+        backend.write(outputRows, 0, wanted, 0, wanted.length);
+        backend.gatherRows(normed, outputRows, wanted.length, selected);
+        backend.matmulRows(selected, lmHead, shortlistIds, wanted.length, shortlistLogits);
+        draftedShortlist = true;
     }
 
     /** Each row's slot in the hN ring: its sequence's ring, at its position modulo the ring. */
@@ -179,6 +220,7 @@ final class MiMoV2Flash implements AutoCloseable {
         backend.write(outputRows, 0, wanted, 0, wanted.length);
         backend.gatherRows(finalNormed, outputRows, wanted.length, selected);
         backend.matmul(selected, lmHead, wanted.length, logits);
+        draftedShortlist = false;
     }
 
     /** MTP blocks available (0 when the checkpoint has none or no DraftHead service is present). */
@@ -186,9 +228,20 @@ final class MiMoV2Flash implements AutoCloseable {
         return mtp.length;
     }
 
-    /** Copies logits row {@code i} of the last forward or draft to the host. */
+    /**
+     * Copies logits row {@code i} of the last forward or draft to the host; after a shortlist draft, ids outside the
+     * shortlist get −∞ (probability 0: the draft distribution q is the shortlist's).
+     */
     void readLogits(int i, float[] row) {
-        backend.read(logits, (long) i * config.vocabSize(), row, 0, config.vocabSize());
+        if (!draftedShortlist) {
+            backend.read(logits, (long) i * config.vocabSize(), row, 0, config.vocabSize());
+            return;
+        }
+        backend.read(shortlistLogits, (long) i * shortlist.length, shortlistRow, 0, shortlist.length);
+        Arrays.fill(row, 0, config.vocabSize(), Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < shortlist.length; j++) {
+            row[shortlist[j]] = shortlistRow[j];
+        }
     }
 
     /** Sets the disallowed ids of the first {@code n} logits rows to −∞ ({@code bits}: {@code words} ints a row). */
@@ -198,12 +251,26 @@ final class MiMoV2Flash implements AutoCloseable {
     }
 
     /**
-     * Draws one token below {@code vocab} for each of the first {@code n} logits rows of the last
-     * {@link #forward} (temperature 0: argmax) with the host's uniform numbers, and waits for the ids.
+     * Draws one token below {@code vocab} for each of the first {@code n} logits rows of the last forward or
+     * draft (temperature 0: argmax) with the host's uniform numbers, and waits for the ids (after a shortlist
+     * draft, among the shortlist's ids, which are all below {@code vocab}).
      */
     void sample(int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
-        backend.sample(logits, n, vocab, temperature, topK, topP, uniform, sampled);
+        if (!draftedShortlist) {
+            backend.sample(logits, n, vocab, temperature, topK, topP, uniform, sampled);
+            backend.read(sampled, 0, out, 0, n);
+            return;
+        }
+        backend.sample(shortlistLogits, n, shortlist.length, temperature, topK, topP, uniform, sampled);
         backend.read(sampled, 0, out, 0, n);
+        for (int i = 0; i < n; i++) {
+            out[i] = shortlist[out[i]];
+        }
+    }
+
+    /** {@link #sample} at temperature 0: each of the first {@code n} logits rows' argmax below {@code vocab}. */
+    void argmax(int n, int vocab, int[] out) {
+        sample(n, vocab, greedy, noTopK, noTopP, greedy, out);
     }
 
     /**

@@ -38,10 +38,16 @@ final class Sequence {
     int steps;           // main-model steps after the prefill
 
     // speculation (spec §4): block k has final KV up to position mtpDone[k]; drafts[j] proposes token length()+j
-    final int draftLimit;
+    final int draftLimit;            // most drafts per step (MTP heads used)
+    final boolean adaptive;          // the draft policy chooses each step's count; else always draftLimit
     final int[] mtpDone;
     final int[] drafts;
     int draftCount;
+    int draftAllowed;                // this round: drafts the heads and the budget allow
+    int draftTarget;                 // this round: drafts the policy chose
+    final int[] catchUp;             // this round: rows block k would run for this sequence
+    final Acceptance acceptance;
+    final long[] draftSteps;         // decode steps that verified k drafts (index k)
     float[][] draftProbs;            // sampling only: q of each draft
     final long[] proposed;
     final long[] accepted;
@@ -58,7 +64,7 @@ final class Sequence {
     private final int layers;
 
     Sequence(GenerationRequest request, OutputConstraint output, Set<Integer> stop, GenerationListener listener,
-             Generator.LogitsConsumer evaluation, int draftLimit, int layers, int vocab) {
+             Generator.LogitsConsumer evaluation, int draftLimit, boolean adaptive, int layers, int vocab) {
         this.request = request;
         this.listener = listener;
         this.evaluation = evaluation;
@@ -68,6 +74,10 @@ final class Sequence {
         this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.max(16, request.maxTokens()));
         this.length = promptLength;
         this.draftLimit = draftLimit;
+        this.adaptive = adaptive;
+        this.catchUp = new int[draftLimit];
+        this.acceptance = new Acceptance(draftLimit, DraftPolicy.SEQUENCE_DECAY);
+        this.draftSteps = new long[draftLimit + 1];
         this.layers = layers;
         this.mtpDone = new int[draftLimit];
         Arrays.fill(mtpDone, -1);
@@ -148,7 +158,7 @@ final class Sequence {
         long now = System.nanoTime();
         long prefill = (prefilled == 0 ? now : prefilled) - submitted;
         GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, steps,
-                accepted.clone(), proposed.clone(), draftNanos, verifyNanos);
+                accepted.clone(), proposed.clone(), draftNanos, verifyNanos, draftSteps.clone());
         result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
                 stats, request.recordRouting() ? routingRecord() : null));
     }

@@ -155,6 +155,11 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        real.matmulRows(x, w, ids, n, y);
+    }
+
+    @Override
     public void add(Buffer acc, Buffer x, int n) {
         real.add(acc, x, n);
     }

@@ -465,6 +465,8 @@ public class HttpApiTest {
         }
         String metrics = get("/metrics").body();
         assertTrue(metrics.contains("tessera_expert_tokens_total{model=\"" + MODEL + "\",layer=\"1\""), metrics);
+        assertTrue(metrics.contains("tessera_draft_steps_total{model=\"" + MODEL + "\",drafts=\"3\"}"), metrics);
+        assertTrue(metrics.contains("tessera_draft_accepted_total{model=\"" + MODEL + "\",head=\"2\"}"), metrics);
     }
 
     /**

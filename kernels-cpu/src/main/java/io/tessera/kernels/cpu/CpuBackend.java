@@ -314,6 +314,57 @@ public class CpuBackend implements KernelBackend {
         matmul(f32(x, "x", n, m.cols()).f, m, n, f32(y, "y", n, m.rows()).f);
     }
 
+    /**
+     * The listed rows of W (a shortlist lm_head), four at a time across the pool, each group applied to every x
+     * row while it is in cache; FP8 (no lm_head is) takes the exact scalar decode.
+     */
+    @Override
+    public synchronized void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        W m = handle(w, "w");
+        if (x == y) {
+            throw new IllegalArgumentException("matmulRows: y must not be x");
+        }
+        Buf out = f32(y, "y", n, -1);
+        Buf rows = i32(ids, "ids", out.cols, -1);
+        for (int j = 0; j < out.cols; j++) {
+            int o = rows.i[j * rows.cols];
+            if (o < 0 || o >= m.rows()) {
+                throw new IllegalArgumentException("matmulRows: ids row " + j + " is " + o + ", outside [0, "
+                        + m.rows() + ")");
+            }
+        }
+        float[] in = f32(x, "x", n, m.cols()).f;
+        int groups = (out.cols + TILE - 1) / TILE;
+        pool.run((part, worker) -> rowGroup(m.d, rows, in, n, out, part, tileOut[worker]), groups);
+    }
+
+    /** Rows {@code ids[4g .. 4g + 3]} of W against the n rows of x (the last group repeats its last id). */
+    private static void rowGroup(WeightData w, Buf ids, float[] x, int n, Buf y, int g, float[] out) {
+        int count = y.cols;
+        int cols = w.cols();
+        int j = g * TILE;
+        int valid = Math.min(TILE, count - j);
+        int o0 = ids.i[j * ids.cols];
+        int o1 = ids.i[Math.min(j + 1, count - 1) * ids.cols];
+        int o2 = ids.i[Math.min(j + 2, count - 1) * ids.cols];
+        int o3 = ids.i[Math.min(j + 3, count - 1) * ids.cols];
+        for (int r = 0; r < n; r++) {
+            if (w.dtype() == DType.F8_E4M3) {
+                for (int t = 0; t < valid; t++) {
+                    int o = t == 0 ? o0 : t == 1 ? o1 : t == 2 ? o2 : o3;
+                    float s = 0;
+                    for (int c = 0; c < cols; c++) {
+                        s += x[r * cols + c] * w.get(o, c);
+                    }
+                    out[t] = s;
+                }
+            } else {
+                Kernels.dot(w, o0, o1, o2, o3, x, r * cols, out);
+            }
+            System.arraycopy(out, 0, y.f, r * count + j, valid);
+        }
+    }
+
     /** {@code y = x · Wᵀ} for {@code n} rows, W's rows split across the pool in tiles of {@link Kernels#TILE}. */
     private void matmul(float[] x, W handle, int n, float[] y) {
         WeightData w = handle.d;

@@ -44,7 +44,11 @@ final class Kernels {
      */
     static void dot(WeightData w, int o, float[] x, int xo, float[] out) {
         int last = w.rows() - 1;
-        int o0 = Math.min(o, last), o1 = Math.min(o + 1, last), o2 = Math.min(o + 2, last), o3 = Math.min(o + 3, last);
+        dot(w, Math.min(o, last), Math.min(o + 1, last), Math.min(o + 2, last), Math.min(o + 3, last), x, xo, out);
+    }
+
+    /** {@code out[j] = W[o_j] · x[xo, xo + cols)} for four rows of W anywhere (F32, BF16, F16). */
+    static void dot(WeightData w, int o0, int o1, int o2, int o3, float[] x, int xo, float[] out) {
         switch (w.dtype()) {
             case F32 -> f32(w, o0, o1, o2, o3, x, xo, out);
             case BF16 -> bf16(w, o0, o1, o2, o3, x, xo, out);

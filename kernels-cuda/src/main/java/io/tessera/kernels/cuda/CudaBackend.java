@@ -342,6 +342,20 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
                 .ptr(xb.ptr).ptr(wt.ptr).ptr(wt.scales).i32(wt.cols()).i32(wt.rows()).i32(n).ptr(yb.ptr).go(stream));
     }
 
+    /** Ids are not range-checked on the device (as in {@link #embed}): the engine's shortlist is checked at load. */
+    @Override
+    public synchronized void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        CudaWeight wt = weight(w, "w");
+        CudaBuffer xb = buffer(x, "x", DType.F32, n, wt.cols()), yb = buffer(y, "y", DType.F32, n, -1);
+        CudaBuffer ib = buffer(ids, "ids", DType.I32, yb.cols(), -1);
+        if (xb == yb) {
+            throw new IllegalArgumentException("matmulRows: y must not be x");
+        }
+        run(() -> kernels.launch("gemv_rows_" + wt.suffix()).grid(blocks(32L * yb.cols()), 1).block(BLOCK)
+                .ptr(xb.ptr).ptr(wt.ptr).ptr(wt.scales).i32(wt.cols()).ptr(ib.ptr).i32(ib.cols()).i32(yb.cols())
+                .i32(n).ptr(yb.ptr).go(stream));
+    }
+
     @Override
     public synchronized void add(Buffer acc, Buffer x, int n) {
         CudaBuffer a = buffer(acc, "acc", DType.F32, n, -1), b = buffer(x, "x", DType.F32, n, a.cols());

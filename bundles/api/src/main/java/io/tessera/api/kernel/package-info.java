@@ -30,7 +30,9 @@
  * A package steps at most once per release, however many additions it gathers. A backend author builds against
  * the api version it implements and runs the conformance kit ({@code kernels-tck}) of the same version.
  *
- * <p>0.2.0: {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding).
+ * <p>0.2.0: {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding) and
+ * {@link io.tessera.api.kernel.KernelBackend#matmulRows}, a matmul over a subset of a weight's rows (the draft
+ * heads' shortlist lm_head).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")

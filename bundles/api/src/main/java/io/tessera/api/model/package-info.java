@@ -28,6 +28,13 @@
  * (a model whose step hit an unrecoverable error); {@link io.tessera.api.model.Generator#submit} documents which
  * refusal means what, and {@link io.tessera.api.model.Generation#result} that a failed generation completes
  * exceptionally with its reason.
+ * <p>Also 0.2.0 (speculative decoding): {@link io.tessera.api.model.DraftBlock#vocabulary} (a draft head's
+ * shortlist vocabulary, a default method); {@link io.tessera.api.model.DraftOracle} and
+ * {@link io.tessera.api.model.GenerationRequest#draftOracle} (drafts of known quality, for benchmarks); the chosen-k
+ * histogram {@code draftSteps} in {@link io.tessera.api.model.GenerationStats} and
+ * {@link io.tessera.api.model.ModelMetrics}, with the model's per-head acceptance counts (the records keep their
+ * previous constructors; bnd rates the added components minor); a request's draft count of −1 now means the
+ * node's {@code speculation} setting (adaptive by default).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")

@@ -367,6 +367,33 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        W m = weight(w, "w");
+        if (x == y) {
+            throw new IllegalArgumentException("matmulRows: y must not be x");
+        }
+        int count = buf(y, "y").cols;
+        int[] rows = i32(ids, "ids", count, -1);
+        int stride = buf(ids, "ids").cols;
+        float[] in = f32(x, "x", n, m.cols());
+        float[] out = f32(y, "y", n, count);
+        for (int j = 0; j < count; j++) {
+            int o = rows[j * stride];
+            if (o < 0 || o >= m.rows()) {
+                throw new IllegalArgumentException("matmulRows: ids row " + j + " is " + o + ", outside [0, "
+                        + m.rows() + ")");
+            }
+            for (int r = 0; r < n; r++) {
+                double s = 0;
+                for (int i = 0; i < m.cols(); i++) {
+                    s += (double) in[r * m.cols() + i] * m.get(o, i);
+                }
+                out[r * count + j] = (float) s;
+            }
+        }
+    }
+
+    @Override
     public void add(Buffer acc, Buffer x, int n) {
         int d = buf(acc, "acc").cols;
         float[] a = f32(acc, "acc", n, d);

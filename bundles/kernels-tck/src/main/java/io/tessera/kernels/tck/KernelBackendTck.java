@@ -268,6 +268,46 @@ public abstract class KernelBackendTck {
         }
     }
 
+    /**
+     * The sub-vocabulary matmul (a shortlist lm_head) is the full matmul's listed rows, in the listed order (repeats
+     * and any order allowed), within the same bound; only the first column of a wider id buffer is read; an id
+     * outside W is rejected.
+     */
+    @Test
+    void matmulRowsIsTheMatmulOfTheListedRows() {
+        Random rnd = new Random(11);
+        int n = 3, out = 150, in = 333;
+        int[] ids = {149, 0, 7, 7, 100, 3, 148, 42, 1};
+        int count = ids.length;
+        int[] wide = new int[2 * count];   // [count, 2]: ids in column 0, junk in column 1
+        for (int j = 0; j < count; j++) {
+            wide[2 * j] = ids[j];
+            wide[2 * j + 1] = -1;
+        }
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F8_E4M3}) {
+            Tensor t = Weights.random("w", dt, out, in, rnd);
+            float[] x = gaussian(rnd, n * in, 1);
+            float[][] r = both(b -> {
+                Buffer yb = b.allocate(DType.F32, n + 1, count); // larger than n: only n rows are touched
+                b.matmulRows(upload(b, n, in, x), b.weight(t), uploadIds(b, count, 2, wide), n, yb);
+                return download(b, yb, (n + 1) * count);
+            });
+            double[] full = matmulTolerance(x, WeightData.of(t), n);
+            double[] tol = new double[(n + 1) * count];
+            for (int row = 0; row < n; row++) {
+                for (int j = 0; j < count; j++) {
+                    tol[row * count + j] = full[row * out + ids[j]];
+                }
+            }
+            assertClose("matmulRows " + dt, r[1], r[0], tol);
+        }
+        KernelBackend b = backend();
+        Tensor t = Weights.random("w", DType.F32, out, in, rnd);
+        assertThrows(IllegalArgumentException.class, () -> b.matmulRows(b.allocate(DType.F32, 1, in), b.weight(t),
+                uploadIds(b, 2, 1, new int[] {3, out}), 1, b.allocate(DType.F32, 1, 2)),
+                "an id past W's rows must be rejected");
+    }
+
     @Test
     void matmulPropagatesNanAndInf() {
         Random rnd = new Random(2);

@@ -146,6 +146,11 @@ public class TemplateBackend implements KernelBackend {
     }
 
     @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        delegate.matmulRows(x, w, ids, n, y);
+    }
+
+    @Override
     public void add(Buffer acc, Buffer x, int n) {
         delegate.add(acc, x, n);
     }
