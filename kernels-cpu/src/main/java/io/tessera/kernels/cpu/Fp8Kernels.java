@@ -117,7 +117,13 @@ final class Fp8Kernels {
 
     // ---- dot products --------------------------------------------------------------------------------------
 
-    /** GEMV: weight row {@code o} against one permuted x row at {@code xo}, in the order of the class comment. */
+    /**
+     * GEMV: weight row {@code o} against one permuted x row at {@code xo}, in the order of the class comment.
+     * One decoder call site of each kind, in a loop over {@code k} that C2 unrolls after inlining: each
+     * unrolled copy of the decoders counts against C2's inlining budget ({@code NodeCountInliningCutoff}), past
+     * which the decoders stay calls that box every vector (10× slower). The four accumulators rotate through
+     * {@code a0} once per {@code k}, so that after unrolling the moves are register renames.
+     */
     static float dot(WeightData w, long[] plainBits, int o, float[] x, int xo) {
         MemorySegment m = w.data();
         int cols = w.cols();
@@ -133,10 +139,15 @@ final class Fp8Kernels {
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
                 IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
-                a0 = decode(v.lanewise(VectorOperators.LSHL, 24), plain).fma(FloatVector.fromArray(F, x, xo + c), a0);
-                a1 = decode(v.lanewise(VectorOperators.LSHL, 16), plain).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
-                a2 = decode(v.lanewise(VectorOperators.LSHL, 8), plain).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
-                a3 = decode(v, plain).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+                for (int k = 0; k < 4; k++) {
+                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+                    FloatVector next = (plain ? plainByte(top) : anyByte(top))
+                            .fma(FloatVector.fromArray(F, x, xo + c + k * L), a0);
+                    a0 = a1;
+                    a1 = a2;
+                    a2 = a3;
+                    a3 = next;
+                }
             }
             t = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, w.scale(o / BLOCK, b) * 0x1p-8f), t);
             for (; c < end; c++) {
@@ -148,7 +159,8 @@ final class Fp8Kernels {
 
     /**
      * Small GEMM: weight row {@code o} against four permuted x rows ({@code xo + j·cols}), each weight vector
-     * decoded once for all four; {@code out[j]} receives row {@code j}'s result, bit for bit that of {@link #dot}.
+     * decoded once for all four; {@code out[j]} receives row {@code j}'s result, bit for bit that of {@link #dot}
+     * (the same rotation of four accumulators per x row).
      */
     static void dot4(WeightData w, long[] plainBits, int o, float[] x, int xo, float[] out) {
         MemorySegment m = w.data();
@@ -162,7 +174,7 @@ final class Fp8Kernels {
             int cb = b * BLOCK;
             int end = Math.min(cb + BLOCK, cols);
             boolean plain = plain(plainBits, o, blocks, b);
-            // accumulator [x row][k]
+            // accumulator [x row][rotation slot]
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
             FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
             FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -170,29 +182,31 @@ final class Fp8Kernels {
             int c = cb;
             for (; c + CHUNK <= end; c += CHUNK) {
                 IntVector v = IntVector.fromMemorySegment(I, m, row + c, LE);
-                FloatVector wv = decode(v.lanewise(VectorOperators.LSHL, 24), plain);
-                a00 = wv.fma(FloatVector.fromArray(F, x, xo + c), a00);
-                a10 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                a20 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a20);
-                a30 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a30);
-                int p = c + L;
-                wv = decode(v.lanewise(VectorOperators.LSHL, 16), plain);
-                a01 = wv.fma(FloatVector.fromArray(F, x, xo + p), a01);
-                a11 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a11);
-                a21 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a21);
-                a31 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a31);
-                p += L;
-                wv = decode(v.lanewise(VectorOperators.LSHL, 8), plain);
-                a02 = wv.fma(FloatVector.fromArray(F, x, xo + p), a02);
-                a12 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a12);
-                a22 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a22);
-                a32 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a32);
-                p += L;
-                wv = decode(v, plain);
-                a03 = wv.fma(FloatVector.fromArray(F, x, xo + p), a03);
-                a13 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a13);
-                a23 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a23);
-                a33 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a33);
+                for (int k = 0; k < 4; k++) {
+                    IntVector top = v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+                    FloatVector wv = plain ? plainByte(top) : anyByte(top);
+                    int p = c + k * L;
+                    FloatVector n0 = wv.fma(FloatVector.fromArray(F, x, xo + p), a00);
+                    FloatVector n1 = wv.fma(FloatVector.fromArray(F, x, x1 + p), a10);
+                    FloatVector n2 = wv.fma(FloatVector.fromArray(F, x, x2 + p), a20);
+                    FloatVector n3 = wv.fma(FloatVector.fromArray(F, x, x3 + p), a30);
+                    a00 = a01;
+                    a01 = a02;
+                    a02 = a03;
+                    a03 = n0;
+                    a10 = a11;
+                    a11 = a12;
+                    a12 = a13;
+                    a13 = n1;
+                    a20 = a21;
+                    a21 = a22;
+                    a22 = a23;
+                    a23 = n2;
+                    a30 = a31;
+                    a31 = a32;
+                    a32 = a33;
+                    a33 = n3;
+                }
             }
             FloatVector scale = FloatVector.broadcast(F, w.scale(o / BLOCK, b) * 0x1p-8f);
             t0 = a00.add(a01).add(a02.add(a03)).fma(scale, t0);
@@ -314,11 +328,6 @@ final class Fp8Kernels {
     }
 
     // ---- decoders ------------------------------------------------------------------------------------------
-
-    /** The byte in the top of each lane, by {@link #plainByte} for a plain block, else {@link #anyByte}. */
-    private static FloatVector decode(IntVector top, boolean plain) {
-        return plain ? plainByte(top) : anyByte(top);
-    }
 
     /**
      * A normal FP8 E4M3 byte in the top of each lane to 2⁸ times its F32 value, in three bit operations: the
