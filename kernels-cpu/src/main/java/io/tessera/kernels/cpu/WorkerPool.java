@@ -11,8 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  * Nothing is allocated per task: callers pass a reusable {@link Task}. Callers must hold the backend's op lock.
  */
 final class WorkerPool {
-    /** How long an idle worker (or the waiting caller) spins before it parks. */
-    private static final long SPIN_NANOS = 200_000;
+    /**
+     * How long an idle worker (or the waiting caller) spins before it parks: system property
+     * {@code tessera.cpu.spinMicros}, default 100 µs (0: park at once, for hosts with more runnable threads than
+     * cores, where a spinning thread takes the core from the one it waits for).
+     */
+    private static final long SPIN_NANOS = Long.getLong("tessera.cpu.spinMicros", 100) * 1000;
 
     /** A parallel loop body: runs part {@code part} on worker {@code worker} ({@code 0} is the caller). */
     interface Task {
