@@ -4,6 +4,7 @@ import io.tessera.api.Tensor;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * An opened checkpoint: its typed configuration and its tensors, memory-mapped in place.
@@ -12,6 +13,7 @@ import java.util.Optional;
  * calls {@link #close()}. A loaded model {@link #retain() retains} the checkpoint it reads, so stopping the
  * checkpoint bundle never unmaps weights still in use. Thread-safe; tensor views are read-only.
  */
+@ProviderType
 public interface Checkpoint extends AutoCloseable {
 
     /** The directory this checkpoint was opened from. */

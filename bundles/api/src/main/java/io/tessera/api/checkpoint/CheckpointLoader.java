@@ -1,6 +1,7 @@
 package io.tessera.api.checkpoint;
 
 import java.nio.file.Path;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Opens Hugging Face checkpoint directories: {@code config.json} plus {@code model.safetensors.index.json}
@@ -9,6 +10,7 @@ import java.nio.file.Path;
  * <p>Opening memory-maps the shards and parses headers and config; it copies no weights, so it costs time and
  * heap proportional to the number of tensors, not their size. Implementations are thread-safe.
  */
+@ProviderType
 public interface CheckpointLoader {
 
     /**

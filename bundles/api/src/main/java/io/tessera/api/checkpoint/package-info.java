@@ -1,6 +1,15 @@
 /**
  * Opening Hugging Face checkpoints: tensors memory-mapped in place and the typed model configuration.
- * <p>At 0.x while the first wave of implementations reshapes it: minor versions may break.
+ *
+ * <h2>Who implements what</h2>
+ * Both interfaces are {@code @ProviderType}s, implemented by the checkpoint bundle and only called by others:
+ * {@link io.tessera.api.checkpoint.CheckpointLoader} (the service) and
+ * {@link io.tessera.api.checkpoint.Checkpoint} (an open checkpoint it returns).
+ *
+ * <h2>How versions move</h2>
+ * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
+ * member or a new record component (e.g. of {@link io.tessera.api.checkpoint.ModelConfig}) is a major step;
+ * checked by bnd baselining against {@code cnf/baseline}.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.1.0")

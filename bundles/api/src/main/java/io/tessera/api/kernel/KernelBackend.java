@@ -2,6 +2,7 @@ package io.tessera.api.kernel;
 
 import io.tessera.api.DType;
 import io.tessera.api.Tensor;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A kernel backend: it owns device memory and runs the ops of the MiMo forward pass on it.
@@ -60,6 +61,7 @@ import io.tessera.api.Tensor;
  * buffer concurrently. Ops issued by one thread run in the order issued; a backend may serialize ops of
  * different threads (the CPU backend does: its thread pool serves one op at a time).
  */
+@ProviderType
 public interface KernelBackend {
 
     /** The service property naming the backend: {@code backend=cpu}, {@code backend=cuda}, ... */

@@ -1,5 +1,7 @@
 package io.tessera.api.kernel;
 
+import org.osgi.annotation.versioning.ProviderType;
+
 /**
  * The rows of one step, made by {@link KernelBackend#rows} once per step and uploaded once.
  * Row {@code r} is one token at absolute position {@code positions[r]}; its sequence's KV slots in a layer's
@@ -8,6 +10,7 @@ package io.tessera.api.kernel;
  * order. A global layer's capacity covers the whole context; a sliding layer's ring needs
  * {@code window − 1 + (rows of that sequence in one step)} slots.
  */
+@ProviderType
 public interface Rows extends AutoCloseable {
     int count();
 

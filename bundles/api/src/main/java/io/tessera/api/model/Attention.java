@@ -3,12 +3,14 @@ package io.tessera.api.model;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The attention block of one layer: q/k/v projections, partial RoPE, attention over the KV cache (sink and
  * window as the spec says), output projection. Holds only weights and scratch: the KV cache is the engine's and
  * is passed in. One caller at a time.
  */
+@ProviderType
 public interface Attention extends AutoCloseable {
 
     /** Slots per sequence this layer's KV ring needs for steps of up to {@code rowsPerSequence} rows each. */

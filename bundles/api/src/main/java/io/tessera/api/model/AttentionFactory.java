@@ -4,12 +4,14 @@ import io.tessera.api.checkpoint.Checkpoint;
 import io.tessera.api.checkpoint.CheckpointException;
 import io.tessera.api.checkpoint.LayerSpec;
 import io.tessera.api.kernel.KernelBackend;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Makes the attention block of a layer. Registered with the service property {@value #KIND}
  * ({@code global} or {@code sliding-window}, see {@link io.tessera.api.checkpoint.AttentionKind#property()}); the
  * engine picks the factory whose kind matches the layer spec.
  */
+@ProviderType
 public interface AttentionFactory {
     String KIND = "attention.kind";
 

@@ -3,6 +3,7 @@ package io.tessera.api.model;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * One MTP block with its weights; its KV cache is the engine's. One caller at a time.
@@ -14,6 +15,7 @@ import io.tessera.api.kernel.Rows;
  * out = RMSNorm(r; final_layernorm)                                     then the shared lm_head
  * </pre>
  */
+@ProviderType
 public interface DraftBlock extends AutoCloseable {
 
     /** The attention of this block (for KV sizing). */

@@ -4,6 +4,7 @@ import io.tessera.api.checkpoint.Checkpoint;
 import io.tessera.api.checkpoint.CheckpointException;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.Weight;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Makes multi-token-prediction blocks ({@code model.mtp.layers.{k}.}). Block k at position i reads the main
@@ -12,6 +13,7 @@ import io.tessera.api.kernel.Weight;
  * engine from the {@link AttentionFactory} and {@link FeedForwardFactory} services, so they are the same
  * components the main model uses; embedding and lm_head are the main model's (shared, never copied).
  */
+@ProviderType
 public interface DraftHead {
 
     /**

@@ -4,11 +4,13 @@ import io.tessera.api.checkpoint.ModelConfig;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.Weight;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Chooses experts from router logits. Registered with {@value #KIND} = the config's
  * {@code scoring_func + "/" + topk_method}, e.g. {@code sigmoid/noaux_tc}.
  */
+@ProviderType
 public interface ExpertRouter {
     String KIND = "router.kind";
 

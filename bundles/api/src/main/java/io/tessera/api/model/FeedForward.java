@@ -2,8 +2,10 @@ package io.tessera.api.model;
 
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.Rows;
+import org.osgi.annotation.versioning.ProviderType;
 
 /** A layer's MLP (dense or MoE). One caller at a time. */
+@ProviderType
 public interface FeedForward extends AutoCloseable {
 
     /**

@@ -1,7 +1,10 @@
 package io.tessera.api.model;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /** Receives tokens as they are accepted (several at once after a speculative step). */
 @FunctionalInterface
+@ConsumerType
 public interface GenerationListener {
     void onTokens(int[] ids);
 

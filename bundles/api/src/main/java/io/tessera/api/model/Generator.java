@@ -2,11 +2,13 @@ package io.tessera.api.model;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Runs generations on loaded models. Requests are batched across sequences by the engine's scheduler.
  * Thread-safe; listeners are called from engine threads and must not block.
  */
+@ProviderType
 public interface Generator {
 
     /**

@@ -4,10 +4,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The models a node has loaded. Thread-safe.
  */
+@ProviderType
 public interface ModelRegistry {
 
     /**

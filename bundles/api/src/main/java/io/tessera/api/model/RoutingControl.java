@@ -1,9 +1,12 @@
 package io.tessera.api.model;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /**
  * Routing record and replay (R3) for one step. A MoE layer calls {@link #replay} before routing; if it returns
  * ids it uses them, otherwise it routes and then reports its choice to {@link #record}.
  */
+@ConsumerType
 public interface RoutingControl {
     /** No recording, no replay. */
     RoutingControl NONE = new RoutingControl() {

@@ -1,6 +1,26 @@
 /**
- * Model components (attention, feed-forward, router, draft head) and the engine's services (model registry, generator).
- * <p>At 0.x while the first wave of implementations reshapes it: minor versions may break.
+ * Model components (attention, feed-forward, router, draft head) and the engine's services (model registry,
+ * generator).
+ *
+ * <h2>Who implements what</h2>
+ * <ul>
+ * <li>{@code @ProviderType} — implemented by the bundle that provides the service, only called by others:
+ *     {@link io.tessera.api.model.AttentionFactory} and {@link io.tessera.api.model.Attention} (attention
+ *     bundles), {@link io.tessera.api.model.FeedForwardFactory}, {@link io.tessera.api.model.FeedForward} and
+ *     {@link io.tessera.api.model.ExpertRouter} (moe), {@link io.tessera.api.model.DraftHead} and
+ *     {@link io.tessera.api.model.DraftBlock} (mtp), {@link io.tessera.api.model.ModelRegistry},
+ *     {@link io.tessera.api.model.Generator} and {@link io.tessera.api.model.Generation} (engine).</li>
+ * <li>{@code @ConsumerType} — implemented by the callers of a service, called back by its provider:
+ *     {@link io.tessera.api.model.GenerationListener} (HTTP, shell and embedding programs receive tokens from
+ *     the engine) and {@link io.tessera.api.model.RoutingControl} (the engine implements it; the MoE component
+ *     calls it to record or replay routing).</li>
+ * </ul>
+ *
+ * <h2>How versions move</h2>
+ * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step (providers
+ * import {@code [0.1,0.2)}, callers {@code [0.1,1)}); a method added to a consumer type is a major step, because
+ * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
+ * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.1.0")

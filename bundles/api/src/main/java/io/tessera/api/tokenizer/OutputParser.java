@@ -1,12 +1,14 @@
 package io.tessera.api.tokenizer;
 
 import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * Splits streamed model output into reasoning ({@code <think>…</think>}), content and tool calls
  * ({@code <tool_call>…</tool_call>} in MiMo's XML form). Works on arbitrary fragments: text that might still be
  * the start of a tag is held back until it cannot be. Not thread-safe: one per stream.
  */
+@ProviderType
 public interface OutputParser {
 
     /** Feeds the next fragment of decoded text and returns what became final. */

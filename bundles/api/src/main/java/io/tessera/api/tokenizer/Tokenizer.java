@@ -3,12 +3,14 @@ package io.tessera.api.tokenizer;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * A loaded tokenizer: byte-level BPE encoding token-exact with Hugging Face {@code tokenizers}, decoding, and the
  * model's chat format. Immutable and thread-safe; the incremental decoders and output parsers it creates are not
  * (one per stream).
  */
+@ProviderType
 public interface Tokenizer {
 
     /** Encodes text; added and special tokens in the text are matched first and never split. No BOS is added. */

@@ -2,8 +2,10 @@ package io.tessera.api.tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.osgi.annotation.versioning.ProviderType;
 
 /** Loads Hugging Face tokenizers ({@code tokenizer.json} + {@code tokenizer_config.json}). Thread-safe. */
+@ProviderType
 public interface TokenizerFactory {
 
     /**

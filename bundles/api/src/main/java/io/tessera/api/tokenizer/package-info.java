@@ -1,6 +1,15 @@
 /**
  * Tokenizers, chat templates and the output-side parsers of the serving layer.
- * <p>At 0.x while the first wave of implementations reshapes it: minor versions may break.
+ *
+ * <h2>Who implements what</h2>
+ * Every interface here is a {@code @ProviderType}, implemented by the tokenizer bundle and only called by the
+ * engine, shell and HTTP bundles: {@link io.tessera.api.tokenizer.TokenizerFactory} (the service),
+ * {@link io.tessera.api.tokenizer.Tokenizer}, {@link io.tessera.api.tokenizer.IncrementalDecoder} and
+ * {@link io.tessera.api.tokenizer.OutputParser} (objects the factory makes).
+ *
+ * <h2>How versions move</h2>
+ * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
+ * member or a new record component is a major step; checked by bnd baselining against {@code cnf/baseline}.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.1.0")
