@@ -267,45 +267,35 @@ final class Fp8Kernels {
         for (int cb = 0; cb < cols; cb += BLOCK) {
             int end = Math.min(cb + BLOCK, cols);
             int full = cb + (end - cb) / CHUNK * CHUNK;
-            // accumulator [weight row a|b][x row][k]
+            // accumulator [weight row a|b][x row][rotation slot]
             FloatVector aa00 = FloatVector.zero(F), aa01 = aa00, aa02 = aa00, aa03 = aa00;
             FloatVector aa10 = aa00, aa11 = aa00, aa12 = aa00, aa13 = aa00;
             FloatVector ab00 = aa00, ab01 = aa00, ab02 = aa00, ab03 = aa00;
             FloatVector ab10 = aa00, ab11 = aa00, ab12 = aa00, ab13 = aa00;
             for (int c = cb; c < full; c += CHUNK) {
-                FloatVector wa = FloatVector.fromArray(F, dec, da + c), wb = FloatVector.fromArray(F, dec, db + c);
-                FloatVector xa = FloatVector.fromArray(F, x, x0 + c), xb = FloatVector.fromArray(F, x, x1 + c);
-                aa00 = wa.fma(xa, aa00);
-                ab00 = wb.fma(xa, ab00);
-                aa10 = wa.fma(xb, aa10);
-                ab10 = wb.fma(xb, ab10);
-                int p = c + L;
-                wa = FloatVector.fromArray(F, dec, da + p);
-                wb = FloatVector.fromArray(F, dec, db + p);
-                xa = FloatVector.fromArray(F, x, x0 + p);
-                xb = FloatVector.fromArray(F, x, x1 + p);
-                aa01 = wa.fma(xa, aa01);
-                ab01 = wb.fma(xa, ab01);
-                aa11 = wa.fma(xb, aa11);
-                ab11 = wb.fma(xb, ab11);
-                p += L;
-                wa = FloatVector.fromArray(F, dec, da + p);
-                wb = FloatVector.fromArray(F, dec, db + p);
-                xa = FloatVector.fromArray(F, x, x0 + p);
-                xb = FloatVector.fromArray(F, x, x1 + p);
-                aa02 = wa.fma(xa, aa02);
-                ab02 = wb.fma(xa, ab02);
-                aa12 = wa.fma(xb, aa12);
-                ab12 = wb.fma(xb, ab12);
-                p += L;
-                wa = FloatVector.fromArray(F, dec, da + p);
-                wb = FloatVector.fromArray(F, dec, db + p);
-                xa = FloatVector.fromArray(F, x, x0 + p);
-                xb = FloatVector.fromArray(F, x, x1 + p);
-                aa03 = wa.fma(xa, aa03);
-                ab03 = wb.fma(xa, ab03);
-                aa13 = wa.fma(xb, aa13);
-                ab13 = wb.fma(xb, ab13);
+                for (int k = 0; k < 4; k++) { // the rotation of dot's four accumulators
+                    int p = c + k * L;
+                    FloatVector wa = FloatVector.fromArray(F, dec, da + p), wb = FloatVector.fromArray(F, dec, db + p);
+                    FloatVector xa = FloatVector.fromArray(F, x, x0 + p), xb = FloatVector.fromArray(F, x, x1 + p);
+                    FloatVector na0 = wa.fma(xa, aa00), nb0 = wb.fma(xa, ab00);
+                    FloatVector na1 = wa.fma(xb, aa10), nb1 = wb.fma(xb, ab10);
+                    aa00 = aa01;
+                    aa01 = aa02;
+                    aa02 = aa03;
+                    aa03 = na0;
+                    ab00 = ab01;
+                    ab01 = ab02;
+                    ab02 = ab03;
+                    ab03 = nb0;
+                    aa10 = aa11;
+                    aa11 = aa12;
+                    aa12 = aa13;
+                    aa13 = na1;
+                    ab10 = ab11;
+                    ab11 = ab12;
+                    ab12 = ab13;
+                    ab13 = nb1;
+                }
             }
             FloatVector sa = FloatVector.broadcast(F, w.scale(oa / BLOCK, cb / BLOCK) * 0x1p-8f);
             FloatVector sb = FloatVector.broadcast(F, w.scale(ob / BLOCK, cb / BLOCK) * 0x1p-8f);
