@@ -10,6 +10,7 @@ import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
@@ -324,6 +325,11 @@ public class Engine implements ModelRegistry, Generator {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, OutputConstraint.NONE, listener);
+    }
+
+    @Override
+    public Generation submit(GenerationRequest request, OutputConstraint output, GenerationListener listener) {
         LoadedModel model = model(request.model());
         check(model, request.prompt(), request.maxTokens());
         int blocks = model.config().mtpLayers().size();
@@ -335,11 +341,16 @@ public class Engine implements ModelRegistry, Generator {
                     + " alternatives, got " + request.logprobs());
         }
         int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
-        if (request.logprobs() >= 0 || request.sampling().penalized()) {
+        for (int id : output.logitBias().keySet()) {
+            if (id < 0 || id >= model.vocab()) {
+                throw new IllegalArgumentException("logit_bias: token id " + id + " outside [0, " + model.vocab() + ")");
+            }
+        }
+        if (request.logprobs() >= 0 || request.sampling().penalized() || !output.logitBias().isEmpty()) {
             drafts = 0;   // these need every token's logits on the host: no speculation
         }
         checkReplay(model, request);
-        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts,
+        return enqueue(model, new Sequence(request, output, Set.copyOf(request.stopTokens()), listener, null, drafts,
                 model.config().numHiddenLayers(), model.vocab()));
     }
 
@@ -362,7 +373,7 @@ public class Engine implements ModelRegistry, Generator {
         }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1,
+        Sequence sequence = new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, consumer, head + 1,
                 model.config().numHiddenLayers(), model.vocab());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);

@@ -55,6 +55,7 @@ final class MiMoV2Flash implements AutoCloseable {
     private final Buffer selected;    // final-normed hidden states of those rows [maxRows, hidden]
     private final Buffer logits;      // [maxRows, vocab]
     private final Buffer sampled;     // I32 [maxRows, 1]
+    private final Buffer allowed;     // I32 [maxRows, ceil(vocab / 32)]: grammar masks
     private final DraftBlock[] mtp;
     private final int hiddenRing;     // hN rows kept per sequence for the MTP blocks
     private final Buffer hiddenStore; // [sequences × hiddenRing, hidden]
@@ -97,6 +98,7 @@ final class MiMoV2Flash implements AutoCloseable {
             selected = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             logits = owned.add(backend.allocate(DType.F32, maxRows, config.vocabSize()));
             sampled = owned.add(backend.allocate(DType.I32, maxRows, 1));
+            allowed = owned.add(backend.allocate(DType.I32, maxRows, (config.vocabSize() + 31) / 32));
             DraftHead draftHead = components.draftHead();
             mtp = new DraftBlock[draftHead == null ? 0 : config.mtpLayers().size()];
             for (int k = 0; k < mtp.length; k++) {
@@ -187,6 +189,12 @@ final class MiMoV2Flash implements AutoCloseable {
     /** Copies logits row {@code i} of the last forward or draft to the host. */
     void readLogits(int i, float[] row) {
         backend.read(logits, (long) i * config.vocabSize(), row, 0, config.vocabSize());
+    }
+
+    /** Sets the disallowed ids of the first {@code n} logits rows to −∞ ({@code bits}: {@code words} ints a row). */
+    void mask(int n, int[] bits, int words) {
+        backend.write(allowed, 0, bits, 0, n * words);
+        backend.maskLogits(logits, allowed, n);
     }
 
     /**

@@ -45,6 +45,7 @@ final class Scheduler implements Runnable {
     private final float[] row;
     private final float[] target;
     private final Sampling sampling = new Sampling();
+    private final ConstraintMasks masks;
     private final Sequence[] rowSequence;
     private final StepRouting routing;
     private long stepCount;
@@ -83,6 +84,7 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
+        masks = new ConstraintMasks(maxRows, vocab);
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());
         extent = new int[sequences];
@@ -288,6 +290,7 @@ final class Scheduler implements Runnable {
         routing.reset(rowSequence, positions, n, replaying, steps % StepRouting.LOAD_EVERY == 0);
         steps++;
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
+        masks.apply(net, m, wantedBy, false);
         deliverEvaluations(net, m);
         sample(net, m);
         verify(net, m, verifying, System.nanoTime() - start);
@@ -420,8 +423,11 @@ final class Scheduler implements Runnable {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
-        if (s.counts != null) {
-            Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+        boolean biased = Sampling.bias(row, s.logitBias);
+        if (s.counts != null || biased) {
+            if (s.counts != null) {
+                Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+            }
             if (p.temperature() == 0) {
                 token = Sampling.argmax(row, model.vocab());
             } else {
@@ -506,6 +512,9 @@ final class Scheduler implements Runnable {
         generatedTokens++;
         throughput.add(1);
         s.append(token);
+        if (s.constraint != null) {
+            s.constraint.emitted(token);
+        }
         s.listener.onToken(token, logprob);
         if (s.stop.contains(token)) {
             end(s, Finish.STOP);
@@ -564,6 +573,7 @@ final class Scheduler implements Runnable {
                 continue;
             }
             net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m));
+            masks.apply(net, m, wantedBy, true);
             argmax(net, m);
             for (int i = 0; i < m; i++) {
                 Sequence s = wantedBy[i];

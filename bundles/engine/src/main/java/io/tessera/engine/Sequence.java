@@ -6,7 +6,9 @@ import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.GenerationStats;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
+import io.tessera.api.model.OutputConstraint;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -48,12 +50,14 @@ final class Sequence {
 
     // penalties: how often each id was generated so far (null without penalties)
     final int[] counts;
+    final Constraint constraint;   // the request's grammar, or null
+    final Map<Integer, Float> logitBias;
 
     // routing record (R3): experts[position][layer], filled for MoE layers of positions the main model ran
     private int[][][] routing = new int[0][][];
     private final int layers;
 
-    Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
+    Sequence(GenerationRequest request, OutputConstraint output, Set<Integer> stop, GenerationListener listener,
              Generator.LogitsConsumer evaluation, int draftLimit, int layers, int vocab) {
         this.request = request;
         this.listener = listener;
@@ -71,11 +75,13 @@ final class Sequence {
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
         this.counts = request.sampling().penalized() ? new int[vocab] : null;
+        this.logitBias = output.logitBias();
+        this.constraint = output.grammar() == null ? null : new Constraint(output.grammar(), stop);
     }
 
-    /** Whether the next token is drawn on the host from logits read back (penalties, log-probabilities). */
+    /** Whether the next token is drawn on the host from logits read back (penalties, logit bias, log-probabilities). */
     boolean hostSampling() {
-        return counts != null || request.logprobs() >= 0;
+        return counts != null || request.logprobs() >= 0 || !logitBias.isEmpty();
     }
 
     /** Whether position {@code p} replays the request's routing record. */

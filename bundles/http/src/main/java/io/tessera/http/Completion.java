@@ -3,7 +3,10 @@ package io.tessera.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.GenerationListener;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
@@ -11,6 +14,7 @@ import io.tessera.api.model.SamplingParams;
 import io.tessera.api.model.TokenLogprob;
 import io.tessera.api.tokenizer.OutputParser.Delta;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,13 +43,26 @@ final class Completion {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final List<Choice> choices = new ArrayList<>();
+    private final Grammar grammar;
+    private final SchemaValidator validator;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
-    Completion(Job job, Tokenizer tokenizer, int[] prompt) {
+    /** {@code grammar} constrains the output (or null); {@code validator} checks tool calls (or null). */
+    Completion(Job job, Tokenizer tokenizer, int[] prompt, Grammar grammar, SchemaValidator validator) {
         this.job = job;
         this.tokenizer = tokenizer;
         this.prompt = prompt;
+        this.grammar = grammar;
+        this.validator = validator;
         this.id = (job.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private OutputParser parser() {
+        if (!job.chat()) {
+            return null;
+        }
+        OutputParser parser = tokenizer.newOutputParser(job.tools());
+        return validator == null ? parser : new ValidatingParser(parser, job.tools(), validator);
     }
 
     /**
@@ -55,25 +72,28 @@ final class Completion {
     void submit(Generator generator, int maxTokens) {
         long seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
         for (int i = 0; i < job.n(); i++) {
-            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
-                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null);
+            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()), parser());
             GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
                     new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + i, job.frequencyPenalty(),
                             job.presencePenalty()),
                     tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+            OutputConstraint output = new OutputConstraint(grammar, job.structured().bias());
             int index = i;
             try {
-                choice.generation = generator.submit(request, new GenerationListener() {
+                choice.generation = generator.submit(request, output, new GenerationListener() {
                     @Override
                     public void onTokens(int[] ids) {
                         for (int t : ids) {
-                            events.add(new TokenEvent(index, t, null));
+                            onToken(t, null);
                         }
                     }
 
+                    /** The stop token that ends a generation is not text (a JSON answer must parse as is). */
                     @Override
                     public void onToken(int token, TokenLogprob logprob) {
-                        events.add(new TokenEvent(index, token, logprob));
+                        if (!request.stopTokens().contains(token)) {
+                            events.add(new TokenEvent(index, token, logprob));
+                        }
                     }
                 });
             } catch (IllegalStateException e) {

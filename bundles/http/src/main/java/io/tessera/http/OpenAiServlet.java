@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.GrammarCompiler;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.Tokenizer;
 import io.tessera.api.tokenizer.TokenizerFactory;
@@ -36,6 +39,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.servlet.whiteboard.annotations.RequireHttpWhiteboard;
 import org.slf4j.Logger;
@@ -68,6 +72,11 @@ public class OpenAiServlet extends HttpServlet {
     private final transient ModelRegistry registry;
     private final transient TokenizerFactory tokenizers;
     private final transient ConfigurationAdmin configAdmin;
+    // structured outputs: optional and dynamic, so the grammar bundle may come and go while the API serves
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient GrammarCompiler grammars;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile transient SchemaValidator validator;
     private final transient Map<Path, Tokenizer> loaded = new ConcurrentHashMap<>();
     private final transient Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
@@ -225,7 +234,8 @@ public class OpenAiServlet extends HttpServlet {
                     "context_length_exceeded", "the prompt has " + prompt.length + " tokens; this server takes at "
                     + "most " + s.maxPromptTokens());
         }
-        Completion completion = new Completion(job, tokenizer, prompt);
+        Grammar grammar = job.structured().compile(grammars, tokenizer, job.thinking());
+        Completion completion = new Completion(job, tokenizer, prompt, grammar, validator);
         completion.submit(generator, job.maxTokens() != null ? job.maxTokens() : s.maxTokens());
         if (job.stream()) {
             response.setStatus(200);

@@ -9,6 +9,7 @@ import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.IncrementalDecoder;
@@ -64,6 +65,10 @@ class CompletionTest {
             return null;
         }
 
+        public byte[] tokenBytes(int id) {
+            return null;
+        }
+
         public Set<Integer> stopTokens() {
             return Set.of();
         }
@@ -86,6 +91,10 @@ class CompletionTest {
         Engine(int room, RuntimeException refusal) {
             this.room = room;
             this.refusal = refusal;
+        }
+
+        public Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener) {
+            return submit(request, listener);
         }
 
         public Generation submit(GenerationRequest request, GenerationListener listener) {
@@ -117,14 +126,14 @@ class CompletionTest {
 
     private static Job job(int n) {
         return new Job(false, "m", List.of(), List.of(), false, "abc", null, 4, 0f, 1f, 0, 1L, 0f, 0f, List.of(), n,
-                false, false, -1, false, null, -1);
+                false, false, -1, false, null, -1, StructuredOutput.NONE);
     }
 
     @Test
     void aFullQueueIs429AndCancelsTheChoicesAlreadySubmitted() {
         Engine engine = new Engine(2, new IllegalStateException("model 'm' has 64 requests waiting"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}).submit(engine, 4));
+                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}, null, null).submit(engine, 4));
         assertEquals(429, e.status);
         assertEquals("rate_limit_exceeded", e.code);
         assertEquals(List.of(true, true), engine.cancelled);
@@ -135,7 +144,7 @@ class CompletionTest {
         Engine engine = new Engine(0, new IllegalArgumentException("prompt: 9000 tokens + max_tokens 4 exceed the "
                 + "context length 4096"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(1), LETTERS, new int[] {0}).submit(engine, 4));
+                () -> new Completion(job(1), LETTERS, new int[] {0}, null, null).submit(engine, 4));
         assertEquals(400, e.status);
         assertEquals("context_length_exceeded", e.code);
         assertEquals("prompt", e.param);

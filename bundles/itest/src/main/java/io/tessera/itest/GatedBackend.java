@@ -176,6 +176,11 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        real.maskLogits(logits, allowed, n);
+    }
+
+    @Override
     public void argmax(Buffer logits, int n, Buffer ids) {
         real.argmax(logits, n, ids);
     }

@@ -239,10 +239,11 @@ public class HttpApiTest {
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tools\":{}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tools\":[{\"type\":\"retrieval\"}]}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tool_choice\":\"required\"}"},
-                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"logit_bias\":{\"5\":10}}"},
+                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"logit_bias\":{\"5\":500}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"top_logprobs\":3}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"frequency_penalty\":5}"},
-                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"response_format\":{\"type\":\"json_object\"}}"},
+                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"response_format\":{\"type\":\"json_schema\","
+                        + "\"json_schema\":{\"schema\":{\"type\":\"object\",\"patternProperties\":{}}}}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
                         + "hello ".repeat(2000) + "\"}]}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"

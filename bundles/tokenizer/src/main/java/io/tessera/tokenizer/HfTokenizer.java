@@ -27,10 +27,11 @@ final class HfTokenizer implements Tokenizer {
     /** The bytes each id decodes to (ByteLevel decoder: mapped characters, or the token's own UTF-8). */
     private final byte[][] bytes;
     private final Set<Integer> stopTokens;
+    private final Set<Integer> specialTokens;
     private final ChatTemplate chatTemplate;
 
     HfTokenizer(AddedTokens addedTokens, UnaryOperator<String> normalizer, PreTokenizer preTokenizer, Bpe bpe,
-                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, ChatTemplate chatTemplate) {
+                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, Set<Integer> specialTokens, ChatTemplate chatTemplate) {
         this.addedTokens = addedTokens;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -38,6 +39,7 @@ final class HfTokenizer implements Tokenizer {
         this.ids = ids;
         this.tokens = tokens;
         this.stopTokens = stopTokens;
+        this.specialTokens = specialTokens;
         this.chatTemplate = chatTemplate;
         bytes = new byte[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
@@ -72,6 +74,12 @@ final class HfTokenizer implements Tokenizer {
     /** The bytes of one id; an id without a token decodes to nothing, as in the reference. */
     byte[] bytesOf(int id) {
         return id >= 0 && id < bytes.length && bytes[id] != null ? bytes[id] : new byte[0];
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return id >= 0 && id < bytes.length && bytes[id] != null && !specialTokens.contains(id) ? bytes[id].clone()
+                : null;
     }
 
     @Override

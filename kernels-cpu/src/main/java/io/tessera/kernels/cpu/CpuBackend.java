@@ -479,4 +479,29 @@ public class CpuBackend implements KernelBackend {
             out.i[r * out.cols] = selection.sample(l.f, r, l.cols, vocab, temperature[r], topK[r], topP[r], u[r]);
         }
     }
+
+    /** Constrained decoding: logits of ids whose bit is clear become −∞ (kept logits are untouched). */
+    @Override
+    public synchronized void maskLogits(Buffer logits, Buffer allowed, int n) {
+        Buf l = f32(logits, "logits", n, -1);
+        Buf mask = i32(allowed, "allowed", n, -1);
+        int cols = l.cols;
+        if (mask.cols < (cols + 31) / 32) {
+            throw new IllegalArgumentException("maskLogits: allowed has " + mask.cols + " columns, " + cols
+                    + " logits need " + (cols + 31) / 32);
+        }
+        for (int r = 0; r < n; r++) {
+            for (int w = 0; w < (cols + 31) / 32; w++) {
+                int bits = mask.i[r * mask.cols + w];
+                if (bits == -1) {
+                    continue;   // a word of allowed ids: the common case outside a constrained position
+                }
+                for (int c = w * 32; c < Math.min(cols, w * 32 + 32); c++) {
+                    if ((bits >>> (c & 31) & 1) == 0) {
+                        l.f[r * cols + c] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+            }
+        }
+    }
 }

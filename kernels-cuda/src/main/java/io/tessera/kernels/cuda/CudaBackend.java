@@ -517,6 +517,17 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     }
 
     @Override
+    public synchronized void maskLogits(Buffer logits, Buffer allowed, int n) {
+        CudaBuffer l = buffer(logits, "logits", DType.F32, n, -1), a = buffer(allowed, "allowed", DType.I32, n, -1);
+        if (a.cols() < (l.cols() + 31) / 32) {
+            throw new IllegalArgumentException("maskLogits: allowed has " + a.cols() + " columns, " + l.cols()
+                    + " logits need " + (l.cols() + 31) / 32);
+        }
+        run(() -> kernels.launch("mask_logits").grid(n, 1).block(256).ptr(l.ptr).i32(l.cols()).ptr(a.ptr).i32(a.cols())
+                .go(stream));
+    }
+
+    @Override
     public synchronized void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP,
                                     float[] u, Buffer ids) {
         CudaBuffer l = buffer(logits, "logits", DType.F32, n, -1), i = buffer(ids, "ids", DType.I32, n, -1);

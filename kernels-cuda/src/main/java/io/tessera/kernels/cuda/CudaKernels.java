@@ -31,7 +31,7 @@ final class CudaKernels implements AutoCloseable {
         m.put("moe.cu", List.of("route", "expert_gate_up_f32", "expert_gate_up_bf16", "expert_gate_up_f16",
                 "expert_gate_up_f8", "expert_down_f32", "expert_down_bf16", "expert_down_f16", "expert_down_f8",
                 "expert_combine"));
-        m.put("sample.cu", List.of("argmax", "sample"));
+        m.put("sample.cu", List.of("argmax", "sample", "mask_logits"));
         return java.util.Collections.unmodifiableMap(m);
     }
 

@@ -233,4 +233,12 @@ public interface KernelBackend {
      */
     void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] u,
                 Buffer ids);
+
+    /**
+     * Constrained decoding: for the first {@code n} rows, sets {@code logits[r][c] = −∞} for every column
+     * {@code c} whose bit {@code c % 32} of {@code allowed[r][c / 32]} is clear (bits of columns past the logits'
+     * width are ignored). {@code allowed} is I32 {@code [≥n, ≥ceil(cols / 32)]}. Exact: kept logits are not
+     * changed, so a later {@link #argmax} or {@link #sample} picks among the allowed ids.
+     */
+    void maskLogits(Buffer logits, Buffer allowed, int n);
 }

@@ -29,7 +29,9 @@
  * </ul>
  * A package steps at most once per release, however many additions it gathers. A backend author builds against
  * the api version it implements and runs the conformance kit ({@code kernels-tck}) of the same version.
+ *
+ * <p>0.2.0: {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.tessera.api.kernel;

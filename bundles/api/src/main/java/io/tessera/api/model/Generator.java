@@ -20,6 +20,14 @@ public interface Generator {
     Generation submit(GenerationRequest request, GenerationListener listener);
 
     /**
+     * As {@link #submit(GenerationRequest, GenerationListener)}, with the output held to {@code constraint}: its
+     * grammar masks every sampled, greedy or drafted token, and its logit bias is added before sampling.
+     *
+     * @throws IllegalArgumentException as the plain submit, or for a logit bias id outside the vocabulary
+     */
+    Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener);
+
+    /**
      * Scores a token sequence: the logits at every position, in order ({@code logits} at position {@code i}
      * predict token {@code i + 1}), as the vocabulary-sized row the lm_head gives. The array passed to the
      * consumer is reused between calls: copy what you keep.

@@ -21,7 +21,11 @@
  * import {@code [0.1,0.2)}, callers {@code [0.1,1)}); a method added to a consumer type is a major step, because
  * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
  * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
+ *
+ * <p>0.2.0: {@link io.tessera.api.model.OutputConstraint} and
+ * {@link io.tessera.api.model.Generator#submit(GenerationRequest, OutputConstraint, GenerationListener)}
+ * (structured outputs: a grammar and logit_bias per request).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.tessera.api.model;

@@ -31,6 +31,13 @@ public interface Tokenizer {
     /** The token string of an id, or {@code null} if none. */
     String token(int id);
 
+    /**
+     * The bytes id {@code id} stands for as text (what {@link #decode} appends for it), or {@code null} for a
+     * special token ({@code <|im_end|>}, {@code <|im_start|>}: control tokens, not text) or an id without a token.
+     * Constrained decoding matches tokens by these bytes.
+     */
+    byte[] tokenBytes(int id);
+
     /** Ids that end a generation ({@code <|im_end|>}, {@code <|endoftext|>}, eos from the config). */
     Set<Integer> stopTokens();
 

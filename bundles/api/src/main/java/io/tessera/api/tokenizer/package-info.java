@@ -10,7 +10,9 @@
  * <h2>How versions move</h2>
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
  * member or a new record component is a major step; checked by bnd baselining against {@code cnf/baseline}.
+ *
+ * <p>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#tokenBytes} (constrained decoding).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.tessera.api.tokenizer;

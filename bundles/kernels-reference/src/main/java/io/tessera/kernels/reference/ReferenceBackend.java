@@ -702,4 +702,23 @@ public class ReferenceBackend implements KernelBackend {
             out[r * stride] = pick;
         }
     }
+
+    /** Constrained decoding: logits of ids whose bit is clear become −∞ (kept logits are untouched). */
+    @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        int cols = buf(logits, "logits").cols;
+        float[] l = f32(logits, "logits", n, cols);
+        Buf mask = typed(allowed, DType.I32, "allowed", n, -1);
+        if (mask.cols < (cols + 31) / 32) {
+            throw new IllegalArgumentException("maskLogits: allowed has " + mask.cols + " columns, " + cols
+                    + " logits need " + (cols + 31) / 32);
+        }
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < cols; c++) {
+                if ((mask.i[r * mask.cols + (c >>> 5)] >>> (c & 31) & 1) == 0) {
+                    l[r * cols + c] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+    }
 }

@@ -18,6 +18,7 @@ import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import io.tessera.kernels.reference.ReferenceBackend;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -678,6 +679,41 @@ public abstract class KernelBackendTck {
         Buffer ids = b.allocate(DType.I32, 3, 1);
         b.argmax(upload(b, 3, v, l), 3, ids);
         assertArrayEquals(new int[] {17, 40, 99}, downloadIds(b, ids, 3));
+    }
+
+    @Test
+    void maskLogitsClearsExactlyTheDisallowedIdsAndSamplingRespectsIt() {
+        Random rnd = new Random(12);
+        int v = 1000, n = 4, words = (v + 31) / 32 + 1;   // one spare word: allowed may be wider than needed
+        float[] l = gaussian(rnd, n * v, 3);
+        int[] allowed = new int[n * words];
+        for (int i = 0; i < allowed.length; i++) {
+            allowed[i] = rnd.nextInt() & rnd.nextInt();   // about a quarter of the ids allowed
+        }
+        allowed[words] = 0;                   // row 1: nothing in the first word ...
+        allowed[words + 3] = 1 << 7;          // ... and id 103 in the fourth
+        Arrays.fill(allowed, 2 * words, 3 * words, -1);   // row 2: everything allowed
+        KernelBackend b = backend();
+        Buffer logits = upload(b, n, v, l);
+        b.maskLogits(logits, uploadIds(b, n, words, allowed), n - 1);   // the last row is not masked
+        float[] got = download(b, logits, n * v);
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < v; c++) {
+                boolean kept = r == n - 1 || (allowed[r * words + (c >>> 5)] >>> (c & 31) & 1) == 1;
+                assertEquals(kept ? l[r * v + c] : Float.NEGATIVE_INFINITY, got[r * v + c], "row " + r + " id " + c);
+            }
+        }
+        Buffer ids = b.allocate(DType.I32, n, 1);
+        b.argmax(logits, n, ids);
+        int[] best = downloadIds(b, ids, n);
+        float[] u = {0.9f, 0.5f, 0.1f, 0.7f};
+        b.sample(logits, n, v, new float[] {1, 1, 1, 1}, new int[n], new float[] {1, 1, 1, 1}, u, ids);
+        int[] drawn = downloadIds(b, ids, n);
+        for (int r = 0; r < n - 1; r++) {
+            for (int id : new int[] {best[r], drawn[r]}) {
+                assertEquals(1, allowed[r * words + (id >>> 5)] >>> (id & 31) & 1, "row " + r + " chose " + id);
+            }
+        }
     }
 
     @Test

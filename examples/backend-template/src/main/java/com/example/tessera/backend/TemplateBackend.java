@@ -42,6 +42,11 @@ public class TemplateBackend implements KernelBackend {
      * its device): the first index of each row's maximum; a NaN wins at once, as the contract says.
      */
     @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        delegate.maskLogits(logits, allowed, n);
+    }
+
+    @Override
     public void argmax(Buffer logits, int n, Buffer ids) {
         int vocab = logits.cols();
         float[] row = new float[vocab];
