@@ -483,8 +483,8 @@ public class CpuBackend implements KernelBackend {
     /** Constrained decoding: logits of ids whose bit is clear become −∞ (kept logits are untouched). */
     @Override
     public synchronized void maskLogits(Buffer logits, Buffer allowed, int n) {
-        Buf l = f32(logits, "logits", n, -1);
-        Buf mask = i32(allowed, "allowed", n, -1);
+        CpuBuffer l = f32(logits, "logits", n, -1);
+        CpuBuffer mask = i32(allowed, "allowed", n, -1);
         int cols = l.cols;
         if (mask.cols < (cols + 31) / 32) {
             throw new IllegalArgumentException("maskLogits: allowed has " + mask.cols + " columns, " + cols
