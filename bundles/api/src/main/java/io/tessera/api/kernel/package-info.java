@@ -29,7 +29,15 @@
  * </ul>
  * A package steps at most once per release, however many additions it gathers. A backend author builds against
  * the api version it implements and runs the conformance kit ({@code kernels-tck}) of the same version.
+ *
+ * <h2>Changes</h2>
+ * <ul>
+ * <li>0.2.0: {@code rope} from a table of inverse frequencies (the theta form is a deprecated default method that
+ *     builds the plain table), {@code route} with a {@link io.tessera.api.kernel.ScoreFunction} (sigmoid or
+ *     softmax; the old form is a deprecated default for sigmoid), {@code rmsNormHeads} (RMSNorm over per-head
+ *     views). Backends implement the three new methods.</li>
+ * </ul>
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.tessera.api.kernel;

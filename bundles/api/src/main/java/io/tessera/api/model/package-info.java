@@ -8,7 +8,9 @@
  *     {@link io.tessera.api.model.AttentionFactory} and {@link io.tessera.api.model.Attention} (attention
  *     bundles), {@link io.tessera.api.model.FeedForwardFactory}, {@link io.tessera.api.model.FeedForward} and
  *     {@link io.tessera.api.model.ExpertRouter} (moe), {@link io.tessera.api.model.DraftHead} and
- *     {@link io.tessera.api.model.DraftBlock} (mtp), {@link io.tessera.api.model.ModelRegistry},
+ *     {@link io.tessera.api.model.DraftBlock} (mtp), {@link io.tessera.api.model.ModelArchitecture} and
+ *     {@link io.tessera.api.model.CausalLm} (family bundles), {@link io.tessera.api.model.ModelComponents} and
+ *     {@link io.tessera.api.model.ModelStep} (engine), {@link io.tessera.api.model.ModelRegistry},
  *     {@link io.tessera.api.model.Generator} and {@link io.tessera.api.model.Generation} (engine).</li>
  * <li>{@code @ConsumerType} — implemented by the callers of a service, called back by its provider:
  *     {@link io.tessera.api.model.GenerationListener} (HTTP, shell and embedding programs receive tokens from
@@ -21,7 +23,15 @@
  * import {@code [0.1,0.2)}, callers {@code [0.1,1)}); a method added to a consumer type is a major step, because
  * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
  * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
+ *
+ * <h2>Changes</h2>
+ * <ul>
+ * <li>0.2.0: the architecture extension point: {@link io.tessera.api.model.ModelArchitecture} (one service per
+ *     model family, keyed by {@code architectures[0]}), the forward pass it builds
+ *     ({@link io.tessera.api.model.CausalLm}), and what the engine hands it
+ *     ({@link io.tessera.api.model.ModelComponents}, {@link io.tessera.api.model.ModelStep}).</li>
+ * </ul>
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.tessera.api.model;
