@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
-    private final SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+    private final SafetensorsCheckpointLoader loader = TestModels.loader();
 
     @TempDir
     Path tmp;
@@ -66,9 +66,12 @@ class ConfigTest {
         assertEquals(List.of(151645), c.eosTokenIds());
     }
 
+    /** Reads a MiMo config (these tests are about its mapping: the architecture is added when absent). */
     private ModelConfig read(String json) throws Exception {
         Path file = tmp.resolve("config.json");
-        Files.writeString(file, json);
+        String body = json.substring(1).strip();
+        Files.writeString(file, json.contains("\"architectures\"") ? json
+                : "{\"architectures\": [\"MiMoV2FlashForCausalLM\"]" + (body.startsWith("}") ? "" : ", ") + body);
         return loader.readConfig(file);
     }
 
@@ -139,5 +142,21 @@ class ConfigTest {
         assertEquals(List.of("field 'rope_parameters.full_attention.rope_theta': expected a number, got \"big\"",
                 "field 'layer_types[1]': expected \"full_attention\" or \"sliding_attention\", got \"linear\""),
                 e.problems());
+    }
+
+    @Test
+    void theArchitectureChoosesTheFamily() throws Exception {
+        Path file = tmp.resolve("config.json");
+        Files.writeString(file, "{\"architectures\": [\"GPT2LMHeadModel\"], \"model_type\": \"gpt2\"}");
+        CheckpointException unknown = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> loader.readConfig(file));
+        assertEquals(List.of("field 'architectures': GPT2LMHeadModel is served by no installed model family "
+                + "(installed: MiMoV2FlashForCausalLM)"), unknown.problems());
+        Files.writeString(file, "{\"num_hidden_layers\": 2}");
+        CheckpointException missing = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> loader.readConfig(file));
+        assertEquals(List.of("field 'architectures': missing, and no 'model_type' either"), missing.problems());
+        Files.writeString(file, "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2}");
+        assertEquals("mimo_v2_flash", loader.readConfig(file).architecture(), "model_type alone selects the family");
     }
 }

@@ -11,6 +11,7 @@ import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.ModelArchitecture;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelMetrics;
@@ -18,6 +19,7 @@ import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
 import io.tessera.api.tokenizer.TokenizerFactory;
+import io.tessera.common.model.Architectures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,6 +56,7 @@ import org.slf4j.LoggerFactory;
 public class Engine implements ModelRegistry, Generator {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
+    private final Architectures architectures = new Architectures();
     private final Map<String, AttentionFactory> attention = new ConcurrentHashMap<>();
     private final Set<String> routers = ConcurrentHashMap.newKeySet();
     private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
@@ -129,6 +132,18 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
+    /** A model family arriving or leaving: its models assemble, or wait naming {@code model.architecture}. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.add(architecture, properties);
+        refreshAll();
+    }
+
+    void removeArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.remove(architecture, properties);
+        refreshAll();
+    }
+
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addAttention(AttentionFactory factory, Map<String, Object> properties) {
         attention.put(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
@@ -195,13 +210,14 @@ public class Engine implements ModelRegistry, Generator {
                 .comparing((Map.Entry<KernelBackend, Map<String, Object>> e) -> !name(e.getValue()).equals(preferred))
                 .thenComparing(e -> !name(e.getValue()).equals(configured))
                 .thenComparing(e -> -ranking(e.getValue()));
+        Map<String, ModelArchitecture> families = architectures.snapshot();
         Map<String, AttentionFactory> kinds = Map.copyOf(attention);
         Set<String> routerKinds = Set.copyOf(routers);
         FeedForwardFactory mlp = feedForward;
         DraftHead head = draftHead;
         List<Components> options = backends.entrySet().stream().sorted(order)
-                .map(e -> new Components(kinds, mlp, routerKinds, head, e.getKey())).toList();
-        return options.isEmpty() ? List.of(new Components(kinds, mlp, routerKinds, head, null)) : options;
+                .map(e -> new Components(families, kinds, mlp, routerKinds, head, e.getKey())).toList();
+        return options.isEmpty() ? List.of(new Components(families, kinds, mlp, routerKinds, head, null)) : options;
     }
 
     private static String name(Map<String, Object> properties) {

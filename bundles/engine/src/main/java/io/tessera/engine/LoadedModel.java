@@ -47,7 +47,7 @@ final class LoadedModel {
     private volatile String preferredBackend;
     private volatile String lastSwap;
     private Components components;
-    private MiMoV2Flash net;
+    private Assembly net;
     private KvPool kv;
     private int kvEpoch;
     private int hiddenEpoch;
@@ -165,14 +165,14 @@ final class LoadedModel {
     }
 
     /** A new assembly and, unless the current pool is on the same backend and fits it, a new KV pool. */
-    private record Prepared(MiMoV2Flash net, KvPool kv) {
+    private record Prepared(Assembly net, KvPool kv) {
     }
 
     /** Builds the assembly of {@code option} while the current one keeps serving. */
     private Prepared prepare(Components option, Consumer<String> progress) throws Exception {
         progress.accept("assembling on backend " + option.backend().name());
-        MiMoV2Flash next = new MiMoV2Flash(option.backend(), checkpoint, option, settings.maxRows(),
-                settings.sequences(), progress);
+        Assembly next = new Assembly(option.architecture(config()).assemble(option.backend(), checkpoint, option,
+                settings.maxRows(), settings.sequences(), progress));
         try {
             KvPool pool = kv;   // only refresh() and close() replace it, both under `refreshing`
             boolean reuse = pool != null && pool.backend() == option.backend()
@@ -191,7 +191,7 @@ final class LoadedModel {
      * (the scheduler compares epochs).
      */
     private void commit(Components option, Prepared next, Consumer<String> progress) {
-        MiMoV2Flash oldNet;
+        Assembly oldNet;
         KvPool oldKv;
         String from;
         long pause;
@@ -211,7 +211,7 @@ final class LoadedModel {
                 kv = next.kv();
             }
             if (oldNet != null) {
-                oldNet.copyHiddenTo(next.net());
+                oldNet.copyStateTo(next.net());
             } else {
                 hiddenEpoch++;
             }
@@ -244,7 +244,7 @@ final class LoadedModel {
      */
     private void tearDown(Components now, List<String> missing, List<Components> options) {
         KvPool lost = null;
-        MiMoV2Flash old;
+        Assembly old;
         lock.lock();
         try {
             old = net;
@@ -287,7 +287,7 @@ final class LoadedModel {
     }
 
     /** The assembly; only while the lock is held. */
-    MiMoV2Flash net() {
+    Assembly net() {
         return net;
     }
 

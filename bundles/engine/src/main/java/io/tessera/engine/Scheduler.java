@@ -234,7 +234,7 @@ final class Scheduler implements Runnable {
             }
         }
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
-        MiMoV2Flash net = model.net();
+        Assembly net = model.net();
         boolean replaying = replayMode();
         int n = 0;
         int m = 0;
@@ -371,7 +371,7 @@ final class Scheduler implements Runnable {
         return r + 1;
     }
 
-    private void deliverEvaluations(MiMoV2Flash net, int m) {
+    private void deliverEvaluations(Assembly net, int m) {
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation != null) {
@@ -385,7 +385,7 @@ final class Scheduler implements Runnable {
      * Samples on the backend for every wanted row: rows that end a prefill or a plain decode draw their next
      * token; verify rows get their argmax (greedy verification needs nothing else from the host).
      */
-    private void sample(MiMoV2Flash net, int m) {
+    private void sample(Assembly net, int m) {
         if (m == 0) {
             return;
         }
@@ -416,7 +416,7 @@ final class Scheduler implements Runnable {
      * Draws row {@code i}'s token on the host from its logits read back, after penalties (the backend's draw is
      * kept when there are none), with the same uniform the backend used; reports the log-probability if asked.
      */
-    private void hostSample(MiMoV2Flash net, int i, Sequence s) {
+    private void hostSample(Assembly net, int i, Sequence s) {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
@@ -434,7 +434,7 @@ final class Scheduler implements Runnable {
     }
 
     /** The argmax of each of the first {@code m} logits rows of the last forward or draft, into {@code sampled}. */
-    private void argmax(MiMoV2Flash net, int m) {
+    private void argmax(Assembly net, int m) {
         Arrays.fill(temperature, 0, m, 0f);
         Arrays.fill(topK, 0, m, 0);
         Arrays.fill(topP, 0, m, 1f);
@@ -447,7 +447,7 @@ final class Scheduler implements Runnable {
      * main model's own next token (spec §4): greedy by argmax, with sampling by standard speculative sampling
      * (accept with min(1, p/q), else draw from norm(max(p − q, 0))). Rejected drafts' KV is rolled back.
      */
-    private void verify(MiMoV2Flash net, int m, List<Sequence> verifying, long nanos) {
+    private void verify(Assembly net, int m, List<Sequence> verifying, long nanos) {
         int i = 0;
         for (Sequence s : verifying) {
             while (wantedBy[i] != s) {
@@ -520,7 +520,7 @@ final class Scheduler implements Runnable {
      * a draft or is new since its last round; a sequence whose main model has caught up (one pending token)
      * gets block k's prediction at its last position as draft k.
      */
-    private void draftRound(MiMoV2Flash net) {
+    private void draftRound(Assembly net) {
         long start = System.nanoTime();
         List<Sequence> drafting = new ArrayList<>();
         int blocks = 0;

@@ -13,6 +13,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import io.tessera.kernels.cpu.Handles.Buf;
@@ -306,6 +307,20 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
+    public synchronized void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
+        WeightData g = weight(w, "w");
+        int d = g.cols();
+        float[] in = f32(x, "x", n, heads * d).f;
+        float[] o = f32(out, "out", n, heads * d).f;
+        for (int v = 0; v < n * heads; v++) {
+            float inv = (float) (1 / Math.sqrt(Kernels.dot(in, v * d, in, v * d, d) / d + eps));
+            for (int c = 0; c < d; c++) {
+                o[v * d + c] = g.get(0, c) * (in[v * d + c] * inv);
+            }
+        }
+    }
+
+    @Override
     public synchronized void matmul(Buffer x, Weight w, int n, Buffer y) {
         W m = handle(w, "w");
         if (x == y) {
@@ -495,19 +510,18 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
         R rs = rows(rows);
         float[] v = f32(x, "x", rs.count(), heads * headDim).f;
-        if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, "
-                    + headDim + "]");
+        int half = inverseFrequencies.length;
+        if (half == 0 || 2 * half > headDim) {
+            throw new IllegalArgumentException("rope: rotary dim " + 2 * half + " must be in (0, " + headDim + "]");
         }
-        int half = rotaryDim / 2;
         float[] cs = work(2 * half);
         for (int r = 0; r < rs.count(); r++) {
             // angles in double: pos · freq loses whole radians in F32 at long positions
             for (int d = 0; d < half; d++) {
-                double angle = rs.positions[r] * Math.pow(theta, -2.0 * d / rotaryDim);
+                double angle = rs.positions[r] * inverseFrequencies[d];
                 cs[d] = (float) Math.cos(angle);
                 cs[half + d] = (float) Math.sin(angle);
             }
@@ -638,8 +652,8 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public synchronized void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling,
-                                   boolean replay, Buffer ids, Buffer weights) {
+    public synchronized void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score,
+                                   boolean normalize, float scaling, boolean replay, Buffer ids, Buffer weights) {
         Buf lb = f32(logits, "logits", n, -1);
         int experts = lb.cols;
         int[] sel = i32(ids, "ids", n, k).i;
@@ -651,8 +665,14 @@ public class CpuBackend implements KernelBackend {
         }
         float[] s = work(2 * experts);
         for (int r = 0; r < n; r++) {
+            if (score == ScoreFunction.SOFTMAX) {
+                softmax(lb.f, r * experts, experts, s);
+            } else {
+                for (int e = 0; e < experts; e++) {
+                    s[e] = (float) (1 / (1 + Math.exp(-lb.f[r * experts + e])));
+                }
+            }
             for (int e = 0; e < experts; e++) {
-                s[e] = (float) (1 / (1 + Math.exp(-lb.f[r * experts + e])));
                 s[experts + e] = s[e] + (b == null ? 0 : b.get(0, e));
             }
             int row = r * k;
@@ -680,6 +700,22 @@ public class CpuBackend implements KernelBackend {
                 float sj = s[sel[row + j]];
                 w[row + j] = (normalize ? sj / (total + 1e-20f) : sj) * scaling;
             }
+        }
+    }
+
+    /** {@code s[0, n) = softmax(l[from, from + n))} in F32, max-subtracted, summed in index order. */
+    private static void softmax(float[] l, int from, int n, float[] s) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < n; e++) {
+            max = Math.max(max, l[from + e]);
+        }
+        float sum = 0;
+        for (int e = 0; e < n; e++) {
+            s[e] = (float) Math.exp(l[from + e] - max);
+            sum += s[e];
+        }
+        for (int e = 0; e < n; e++) {
+            s[e] /= sum;
         }
     }
 

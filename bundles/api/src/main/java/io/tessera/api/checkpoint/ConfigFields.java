@@ -16,6 +16,10 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface ConfigFields {
+    /** Far above any real model: the caps a family passes for layer and expert counts, so that a hostile config
+     *  cannot make the loader allocate or enumerate without bound. */
+    int MAX_LAYERS = 1024;
+    int MAX_EXPERTS = 4096;
 
     /** The config file, for messages. */
     Path file();
