@@ -36,10 +36,12 @@ public class Qwen3Architecture implements ModelArchitecture {
     public ModelConfig config(ConfigFields f) {
         boolean moe = f.architecture().equals("Qwen3MoeForCausalLM") || f.architecture().equals("qwen3_moe");
         DecoderConfig d = DecoderConfig.read(f, moe ? MOE : DENSE);
-        int experts = moe ? f.positive("num_experts", 128, ConfigFields.MAX_EXPERTS) : 0;
+        // hub configs say num_experts; transformers 5 saves it as num_local_experts
+        String expertsKey = f.has("num_local_experts") ? "num_local_experts" : "num_experts";
+        int experts = moe ? f.positive(expertsKey, 128, ConfigFields.MAX_EXPERTS) : 0;
         int topk = moe ? f.positive("num_experts_per_tok", 8, Integer.MAX_VALUE) : 0;
         if (topk > experts) {
-            f.problem("field 'num_experts_per_tok': " + topk + " exceeds num_experts " + experts);
+            f.problem("field 'num_experts_per_tok': " + topk + " exceeds " + expertsKey + " " + experts);
         }
         int sparseStep = moe ? f.positive("decoder_sparse_step", 1, Integer.MAX_VALUE) : 1;
         List<Integer> mlpOnly = moe ? f.integers("mlp_only_layers") : List.of();
