@@ -27,6 +27,7 @@ Writes tools/fixtures/models/{qwen3-tiny,qwen3-moe-tiny,llama3-tiny}/ and tools/
 Deterministic for the same wheels.
 """
 import copy
+import gzip
 import json
 import os
 import shutil
@@ -95,7 +96,9 @@ def randomize(model, seed, scale):
 
 
 def save_npy(path, array):
-    np.save(path, np.ascontiguousarray(array, dtype="<f4"))
+    """A float32 .npy, gzip-compressed (mtime 0 keeps reruns byte-identical)."""
+    with gzip.GzipFile(path, "wb", mtime=0, compresslevel=9) as f:
+        np.save(f, np.ascontiguousarray(array, dtype="<f4"))
 
 
 def goldens(name, model, tok_ids, prompts, vocab_limit, out_dir, checkpoint, produced_by):
@@ -107,7 +110,7 @@ def goldens(name, model, tok_ids, prompts, vocab_limit, out_dir, checkpoint, pro
         with torch.no_grad():
             if kind == "logits":
                 logits = model(torch.tensor([ids])).logits[0].float().numpy()
-                file = "logits_" + pname + ".npy"
+                file = "logits_" + pname + ".npy.gz"
                 save_npy(os.path.join(out_dir, file), logits)
                 arrays.append({"file": file, "shape": list(logits.shape), "prompt": pname,
                                "content": "main-model logits; row i = after ids[0..i], predicting ids[i+1]"})
@@ -123,7 +126,7 @@ def goldens(name, model, tok_ids, prompts, vocab_limit, out_dir, checkpoint, pro
                                "min_margin": min(margins)})
     doc = {"fixture": name, "checkpoint": checkpoint, "vocab_size": model.config.vocab_size,
            "tokenizer_size": vocab_limit,
-           "format": "float32 .npy, format version 1.0, little-endian '<f4', C order; logits over all vocab_size rows",
+           "format": "float32 .npy (gzip-compressed, .npy.gz), format version 1.0, little-endian '<f4', C order; logits over all vocab_size rows",
            "tolerance": {"max_abs_diff_over_max_abs_logit": TOLERANCE,
                          "rule": "max |java - golden| <= 1e-3 * max |golden| per array; greedy ids must match exactly"},
            "greedy_rule": "32 tokens, argmax over ids < tokenizer_size, no stop at eos",
@@ -243,7 +246,7 @@ def main():
 
 
 def tokenizer_goldens(tok):
-    """The Llama-3-shaped tokenizer against HF tokenizers on every 8th line of the tokenizer bundle's corpus:
+    """The Llama-3-shaped tokenizer against HF tokenizers on every 16th line of the tokenizer bundle's corpus:
     ids without and with the post-processor's special tokens, and the decode (null when it round-trips)."""
     sys.path.insert(0, os.path.join(ROOT, "tools", "tokenizer"))
     from make_goldens import lossy, read_corpus, write_jsonl  # noqa: E402
@@ -252,7 +255,7 @@ def tokenizer_goldens(tok):
     tok.save(os.path.join(resources, "llama3", "tokenizer.json"))
     shutil.copy(os.path.join(MODELS, "llama3-tiny", "tokenizer_config.json"), os.path.join(resources, "llama3"))
     rows = []
-    for line in read_corpus(os.path.join(resources, "corpus.jsonl.gz"))[::8]:
+    for line in read_corpus(os.path.join(resources, "corpus.jsonl.gz"))[::16]:
         text = lossy(line)
         ids = tok.encode(text, add_special_tokens=False).ids
         decoded = tok.decode(ids, skip_special_tokens=False)

@@ -322,7 +322,9 @@ final class LoadedModel {
             for (var spec : config().layers()) {
                 perLayer.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
                         + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
-                        + (spec.sink() ? ", sink" : "") + "), " + (spec.moe()
+                        + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
+                        + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
+                        + "), " + (spec.moe()
                         ? "moe " + config().expertsPerToken() + "/" + config().routedExperts()
                         : "dense mlp"));
             }

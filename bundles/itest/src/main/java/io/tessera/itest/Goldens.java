@@ -3,6 +3,7 @@ package io.tessera.itest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
  * The reference goldens of one fixture (tools/reference/goldens/NAME/goldens.json, made by
@@ -49,9 +51,12 @@ record Goldens(String fixture, Path checkpoint, Path directory, JsonNode json) {
         return values;
     }
 
-    /** A float32 C-order .npy array as [rows][cols]. */
+    /** A float32 C-order .npy array as [rows][cols]; {@code .npy.gz} is gunzipped first. */
     float[][] array(String file) throws IOException {
-        byte[] bytes = Files.readAllBytes(directory.resolve(file));
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(directory.resolve(file))) {
+            bytes = (file.endsWith(".gz") ? new GZIPInputStream(in) : in).readAllBytes();
+        }
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = buffer.getShort(8) & 0xffff;
         String header = new String(bytes, 10, headerLength, StandardCharsets.US_ASCII);
