@@ -15,9 +15,9 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 
 /**
  * The import ranges bnd derives from {@code @ProviderType}/{@code @ConsumerType}: a bundle that implements a
- * provider type of an api package accepts only that package's minor line ({@code [0.1,0.2)}), so an api with a new
- * method is never wired to an implementation that lacks it; a bundle that only calls the package accepts every
- * compatible version ({@code [0.1,1)}).
+ * provider type of an api package accepts only that package's minor line ({@code [0.2,0.3)} for the 0.2 packages), so an api
+ * with a new method is never wired to an implementation that lacks it; a bundle that only calls the package accepts
+ * every compatible version ({@code [0.2,1)}).
  */
 public class ApiImportRangesTest {
 
@@ -28,26 +28,27 @@ public class ApiImportRangesTest {
     void backendsImportTheKernelPackageAsProviders() {
         for (String backend : new String[] {"io.tessera.kernels-cpu", "io.tessera.kernels-cuda",
                 "io.tessera.kernels-reference"}) {
-            assertEquals("[0.1.0,0.2.0)", importRange(backend, "io.tessera.api.kernel"), backend);
+            assertEquals("[0.2.0,0.3.0)", importRange(backend, "io.tessera.api.kernel"), backend);
         }
     }
 
     @Test
     void componentProvidersImportTheModelPackageAsProviders() {
         for (String provider : new String[] {"io.tessera.engine", "io.tessera.moe", "io.tessera.mtp",
-                "io.tessera.attention-global", "io.tessera.attention-sliding"}) {
-            assertEquals("[0.1.0,0.2.0)", importRange(provider, "io.tessera.api.model"), provider);
+                "io.tessera.attention-global", "io.tessera.attention-sliding", "io.tessera.family-mimo",
+                "io.tessera.family-qwen3", "io.tessera.family-llama"}) {
+            assertEquals("[0.2.0,0.3.0)", importRange(provider, "io.tessera.api.model"), provider);
         }
-        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.tokenizer", "io.tessera.api.tokenizer"));
-        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
+        assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.tokenizer", "io.tessera.api.tokenizer"));
+        assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
     }
 
     @Test
     void callersImportAsConsumers() {
         // the engine calls backends; the shell and the HTTP API call the engine and implement only listeners
-        assertEquals("[0.1.0,1.0.0)", importRange("io.tessera.engine", "io.tessera.api.kernel"));
-        assertEquals("[0.1.0,1.0.0)", importRange("io.tessera.shell", "io.tessera.api.model"));
-        assertEquals("[0.1.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.model"));
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.engine", "io.tessera.api.kernel"));
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.shell", "io.tessera.api.model"));
+        assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.model"));
     }
 
     /** The version range of the bundle's wired import of the package, as the framework parsed it. */

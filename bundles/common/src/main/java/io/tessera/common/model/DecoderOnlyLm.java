@@ -32,7 +32,8 @@ import java.util.function.Consumer;
  * </pre>
  *
  * What differs between the families lives in their layer specs (RoPE table, q/k norm, MoE layers), made by each
- * family's config mapping. No draft blocks. One caller at a time.
+ * family's config mapping. No draft blocks of its own: a family with draft heads (MiMo) wraps it, using
+ * {@link #hidden}, {@link #logits} and {@link #embedTokens}. One caller at a time.
  */
 public final class DecoderOnlyLm implements CausalLm {
     private final KernelBackend backend;
@@ -73,6 +74,11 @@ public final class DecoderOnlyLm implements CausalLm {
 
     @Override
     public void forward(ModelStep step, int[] wanted, RoutingControl routing) {
+        logits(hidden(step, routing), wanted);
+    }
+
+    /** The final-normed hidden states hN of the step's rows (a buffer of this model, valid until the next call). */
+    public Buffer hidden(ModelStep step, RoutingControl routing) {
         int n = step.count();
         backend.write(tokens, 0, step.tokens(), 0, n);
         backend.embed(embedTokens, tokens, n, h);
@@ -80,7 +86,17 @@ public final class DecoderOnlyLm implements CausalLm {
             layer.forward(step, h, normed, blockOut, routing);
         }
         backend.rmsNorm(h, norm, eps, n, normed);
-        lmHead.logits(normed, wanted);
+        return normed;
+    }
+
+    /** lm_head over the {@code wanted} rows of a final-normed {@code [R, hidden]} buffer (e.g. a draft block's). */
+    public void logits(Buffer finalNormed, int[] wanted) {
+        lmHead.logits(finalNormed, wanted);
+    }
+
+    /** The embedding {@code model.embed_tokens.weight}, for heads that share it. */
+    public Weight embedTokens() {
+        return embedTokens;
     }
 
     @Override

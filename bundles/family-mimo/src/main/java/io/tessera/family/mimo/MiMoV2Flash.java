@@ -7,7 +7,6 @@ import io.tessera.api.checkpoint.LayerSpec;
 import io.tessera.api.checkpoint.ModelConfig;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KernelBackend;
-import io.tessera.api.kernel.Weight;
 import io.tessera.api.model.Attention;
 import io.tessera.api.model.CausalLm;
 import io.tessera.api.model.DraftBlock;
@@ -17,8 +16,7 @@ import io.tessera.api.model.ModelComponents;
 import io.tessera.api.model.ModelStep;
 import io.tessera.api.model.RoutingControl;
 import io.tessera.common.Resources;
-import io.tessera.common.model.DecoderLayer;
-import io.tessera.common.model.LmHead;
+import io.tessera.common.model.DecoderOnlyLm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -38,24 +36,17 @@ import java.util.function.Consumer;
  * With MTP blocks ({@link #draft}), block k at position i takes hN_i and token x_{i+k+1} (spec §4); the main
  * step keeps each sequence's recent hN rows in a ring ({@code hiddenStore}) for them.
  *
- * The components come from the services the engine chose for each layer; the KV caches are the engine's (main
- * layers first, then one per MTP block). One caller at a time.
+ * The main model is the shared pre-norm decoder stack ({@link DecoderOnlyLm}) with the components the engine chose
+ * for each layer; the KV caches are the engine's (main layers first, then one per MTP block). One caller at a time.
  */
 final class MiMoV2Flash implements CausalLm {
     private final KernelBackend backend;
     private final ModelConfig config;
-    private final float eps;
     private final Resources owned = new Resources();
 
-    private final Weight embedTokens;
-    private final Weight norm;
-    private final DecoderLayer[] layers;
-    private final LmHead lmHead;
-
+    private final DecoderOnlyLm main;  // embedding, layers, model.norm, lm_head
     private final Buffer tokens;      // I32 [maxRows, 1]
-    private final Buffer h;           // residual stream [maxRows, hidden]
-    private final Buffer normed;      // RMSNorm output [maxRows, hidden]
-    private final Buffer blockOut;    // attention or MLP output [maxRows, hidden]
+    private final Buffer draftOut;    // a draft block's final-normed output [maxRows, hidden]
     private final DraftBlock[] mtp;
     private final int hiddenRing;     // hN rows kept per sequence for the MTP blocks
     private final Buffer hiddenStore; // [sequences × hiddenRing, hidden]
@@ -67,21 +58,11 @@ final class MiMoV2Flash implements CausalLm {
                 Consumer<String> progress) throws CheckpointException {
         this.backend = backend;
         this.config = checkpoint.config();
-        this.eps = (float) config.rmsNormEps();
         int hidden = config.hiddenSize();
         try {
-            embedTokens = owned.add(backend.weight(checkpoint.tensor("model.embed_tokens.weight")));
-            norm = owned.add(backend.weight(checkpoint.tensor("model.norm.weight")));
-            layers = new DecoderLayer[config.numHiddenLayers()];
-            for (LayerSpec spec : config.layers()) {
-                layers[spec.index()] = new DecoderLayer(backend, checkpoint, components, spec, maxRows, owned);
-                progress.accept("layer " + spec.index() + "/" + config.numHiddenLayers() + " ready");
-            }
-            lmHead = new LmHead(backend, checkpoint, embedTokens, maxRows, owned);
+            main = owned.add(new DecoderOnlyLm(backend, checkpoint, components, maxRows, progress));
             tokens = owned.add(backend.allocate(DType.I32, maxRows, 1));
-            h = owned.add(backend.allocate(DType.F32, maxRows, hidden));
-            normed = owned.add(backend.allocate(DType.F32, maxRows, hidden));
-            blockOut = owned.add(backend.allocate(DType.F32, maxRows, hidden));
+            draftOut = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             DraftHead draftHead = components.draftHead();
             mtp = new DraftBlock[draftHead == null ? 0 : config.mtpLayers().size()];
             for (int k = 0; k < mtp.length; k++) {
@@ -91,7 +72,7 @@ final class MiMoV2Flash implements CausalLm {
                         spec, maxRows);
                 FeedForward mlp = components.feedForward().create(backend, checkpoint, prefix + "mlp.", spec,
                         maxRows);
-                mtp[k] = owned.add(draftHead.create(backend, checkpoint, prefix, attention, mlp, embedTokens,
+                mtp[k] = owned.add(draftHead.create(backend, checkpoint, prefix, attention, mlp, main.embedTokens(),
                         maxRows));
                 progress.accept("MTP block " + k + " ready");
             }
@@ -109,18 +90,12 @@ final class MiMoV2Flash implements CausalLm {
 
     @Override
     public void forward(ModelStep step, int[] wanted, RoutingControl routing) {
-        int n = step.count();
-        backend.write(tokens, 0, step.tokens(), 0, n);
-        backend.embed(embedTokens, tokens, n, h);
-        for (DecoderLayer layer : layers) {
-            layer.forward(step, h, normed, blockOut, routing);
-        }
-        backend.rmsNorm(h, norm, eps, n, normed);
+        Buffer hN = main.hidden(step, routing);
         if (mtp.length > 0) {
-            backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
-            backend.scatterRows(normed, hiddenIndex, n, hiddenStore);
+            backend.write(hiddenIndex, 0, hiddenSlots(step), 0, step.count());
+            backend.scatterRows(hN, hiddenIndex, step.count(), hiddenStore);
         }
-        lmHead.logits(normed, wanted);
+        main.logits(hN, wanted);
     }
 
     /** MTP block {@code k}: each row's hN_i comes from the ring the main steps filled. */
@@ -131,8 +106,8 @@ final class MiMoV2Flash implements CausalLm {
         backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
         backend.gatherRows(hiddenStore, hiddenIndex, n, draftHidden);
         int layer = config.numHiddenLayers() + k;
-        mtp[k].forward(step.rows(layer), tokens, draftHidden, step.cache(layer), normed);
-        lmHead.logits(normed, wanted);
+        mtp[k].forward(step.rows(layer), tokens, draftHidden, step.cache(layer), draftOut);
+        main.logits(draftOut, wanted);
     }
 
     /** Each row's slot in the hN ring: its sequence's ring, at its position modulo the ring. */
@@ -150,12 +125,12 @@ final class MiMoV2Flash implements CausalLm {
 
     @Override
     public void readLogits(int i, float[] row) {
-        lmHead.readLogits(i, row);
+        main.readLogits(i, row);
     }
 
     @Override
     public void sample(int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
-        lmHead.sample(n, vocab, temperature, topK, topP, uniform, out);
+        main.sample(n, vocab, temperature, topK, topP, uniform, out);
     }
 
     /** Hot swap: the draft heads' ring of recent hN rows, through the host (buffers of two backends never meet). */
@@ -174,10 +149,7 @@ final class MiMoV2Flash implements CausalLm {
 
     @Override
     public List<Attention> attentions() {
-        List<Attention> all = new ArrayList<>();
-        for (DecoderLayer layer : layers) {
-            all.add(layer.attention());
-        }
+        List<Attention> all = new ArrayList<>(main.attentions());
         for (DraftBlock block : mtp) {
             all.add(block.attention());
         }
