@@ -34,6 +34,14 @@ record Goldens(String fixture, Path checkpoint, Path directory, JsonNode json) {
         return all;
     }
 
+    /**
+     * The fixtures with MTP heads (MiMo-V2-Flash's: sliding-window and global layers, MoE, draft heads), for the
+     * tests of speculation, routing, swaps and component dynamics; the first of them is their default fixture.
+     */
+    static List<Goldens> withDraftHeads(Path repo) throws IOException {
+        return all(repo).stream().filter(g -> g.json().findValue("mtp_block") != null).toList();
+    }
+
     int[] prompt(String name) {
         for (JsonNode p : json.get("prompts")) {
             if (p.get("name").asText().equals(name)) {
