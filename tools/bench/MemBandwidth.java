@@ -1,79 +1,148 @@
-import java.util.ArrayList;
-import java.util.List;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+import java.nio.ByteOrder;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CyclicBarrier;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Memory bandwidth on this machine, as a decode-speed ceiling: a pure read (sum of a long[] far larger than the
- * caches) and a STREAM-like triad (a = b + s·c, counted as 3 × 8 bytes per element), split across T threads,
- * best of R repetitions. Run: java tools/bench/MemBandwidth.java [threads=2] [MiB per array=512] [reps=5]
+ * Memory bandwidth on this machine, as a decode-speed ceiling, measured like C STREAM
+ * ({@code /work/shared/bench/stream.c}): a vectorised read-only sum of an F32 array far larger than the caches
+ * (four vector accumulators per thread, so it is bound by memory, not by one add chain), and a STREAM triad
+ * {@code a = b + s·c} on doubles (3 × 8 bytes per element counted, no write-allocate traffic). Arrays are off the
+ * heap, first touched by the thread that later reads them; T platform threads on a static split start together
+ * at a barrier; best of R repetitions after one untimed pass.
+ * Run: {@code java --add-modules jdk.incubator.vector tools/bench/MemBandwidth.java [threads=2]
+ * [read MiB=2048] [triad MiB per array=800] [reps=10]}
  */
 public final class MemBandwidth {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.nativeOrder();
+
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-        int mib = args.length > 1 ? Integer.parseInt(args[1]) : 512;
-        int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        int n = mib * (1 << 20) / 8;
-        long[] read = new long[n];
-        double[] a = new double[n], b = new double[n], c = new double[n];
-        for (int i = 0; i < n; i++) {
-            read[i] = i;
-            b[i] = i;
-            c[i] = 1.0 / (i + 1);
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        double bestRead = 0, bestTriad = 0;
-        long sink = 0;
-        for (int r = 0; r < reps; r++) {
-            long t0 = System.nanoTime();
-            for (Long s : run(pool, threads, n, (lo, hi) -> sum(read, lo, hi))) {
-                sink += s;
+        long readBytes = (args.length > 1 ? Long.parseLong(args[1]) : 2048) << 20;
+        long triadBytes = (args.length > 2 ? Long.parseLong(args[2]) : 800) << 20;
+        int reps = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        long block = (long) F.vectorByteSize() * 4 * threads;
+        readBytes -= readBytes % block;
+        triadBytes -= triadBytes % (8L * threads);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment read = arena.allocate(readBytes, 1 << 21);
+            MemorySegment a = arena.allocate(triadBytes, 1 << 21);
+            MemorySegment b = arena.allocate(triadBytes, 1 << 21);
+            MemorySegment c = arena.allocate(triadBytes, 1 << 21);
+            Team team = new Team(threads);
+            team.run((t, n) -> fill(read, a, b, c, t, n));
+            double bestRead = 0, bestTriad = 0;
+            for (int r = 0; r <= reps; r++) {
+                double readGBs = readBytes / (double) team.run((t, n) -> sum(read, t, n));
+                double triadGBs = 3.0 * triadBytes / team.run((t, n) -> triad(a, b, c, t, n));
+                if (r == 0) {
+                    continue; // untimed pass: page faults of the first reads, JIT
+                }
+                System.out.printf(Locale.ROOT, "rep %d: read %.2f GB/s, triad %.2f GB/s%n", r, readGBs, triadGBs);
+                bestRead = Math.max(bestRead, readGBs);
+                bestTriad = Math.max(bestTriad, triadGBs);
             }
-            double readGBs = 8.0 * n / (System.nanoTime() - t0);
-            t0 = System.nanoTime();
-            run(pool, threads, n, (lo, hi) -> triad(a, b, c, lo, hi));
-            double triadGBs = 24.0 * n / (System.nanoTime() - t0);
-            System.out.printf(Locale.ROOT, "rep %d: read %.2f GB/s, triad %.2f GB/s%n", r + 1, readGBs, triadGBs);
-            bestRead = Math.max(bestRead, readGBs);
-            bestTriad = Math.max(bestTriad, triadGBs);
+            team.shutdown();
+            System.out.printf(Locale.ROOT, "threads %d, read %d MiB, triad 3 × %d MiB: best read %.2f GB/s, best "
+                    + "triad %.2f GB/s (%s)%n", threads, readBytes >> 20, triadBytes >> 20, bestRead, bestTriad,
+                    Team.sink == 12345 ? "!" : "ok");
         }
-        pool.shutdown();
-        System.out.printf(Locale.ROOT, "threads %d, %d MiB per array: best read %.2f GB/s, best triad %.2f GB/s (%d)%n",
-                threads, mib, bestRead, bestTriad, sink + (long) a[n / 2] & 1);
     }
 
-    interface Range {
-        long apply(int lo, int hi);
+    /** One part of a parallel pass: thread {@code t} of {@code n}. */
+    interface Part {
+        void run(int t, int n);
     }
 
-    private static List<Long> run(ExecutorService pool, int threads, int n, Range body) throws Exception {
-        List<Future<Long>> parts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int lo = (int) ((long) n * t / threads), hi = (int) ((long) n * (t + 1) / threads);
-            parts.add(pool.submit((Callable<Long>) () -> body.apply(lo, hi)));
+    /** T threads that run one {@link Part} each per pass, started together; returns the pass's nanoseconds. */
+    private static final class Team {
+        static volatile float sink;
+        private final int n;
+        private final CyclicBarrier start, end;
+        private volatile Part part;
+        private volatile boolean done;
+
+        Team(int n) {
+            this.n = n;
+            start = new CyclicBarrier(n);
+            end = new CyclicBarrier(n);
+            for (int t = 1; t < n; t++) {
+                int id = t;
+                Thread.ofPlatform().daemon().start(() -> {
+                    while (true) {
+                        await(start);
+                        if (done) {
+                            return;
+                        }
+                        part.run(id, n);
+                        await(end);
+                    }
+                });
+            }
         }
-        List<Long> out = new ArrayList<>();
-        for (Future<Long> f : parts) {
-            out.add(f.get());
+
+        long run(Part p) {
+            part = p;
+            await(start);
+            long t0 = System.nanoTime();
+            p.run(0, n);
+            await(end);
+            return System.nanoTime() - t0;
         }
-        return out;
+
+        void shutdown() {
+            done = true;
+            await(start);
+        }
+
+        private static void await(CyclicBarrier b) {
+            try {
+                b.await();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
-    private static long sum(long[] x, int lo, int hi) {
-        long s = 0;
-        for (int i = lo; i < hi; i++) {
-            s += x[i];
+    private static void fill(MemorySegment read, MemorySegment a, MemorySegment b, MemorySegment c, int t, int n) {
+        long lo = read.byteSize() / n * t, hi = lo + read.byteSize() / n;
+        for (long i = lo; i < hi; i += 4) {
+            read.set(JAVA_FLOAT_UNALIGNED, i, (i >> 2 & 1023) * 1e-3f);
         }
-        return s;
+        long tlo = a.byteSize() / n * t, thi = tlo + a.byteSize() / n;
+        for (long i = tlo; i < thi; i += 8) {
+            a.set(JAVA_DOUBLE_UNALIGNED, i, 1.0);
+            b.set(JAVA_DOUBLE_UNALIGNED, i, 2.0);
+            c.set(JAVA_DOUBLE_UNALIGNED, i, 0.0);
+        }
     }
 
-    private static long triad(double[] a, double[] b, double[] c, int lo, int hi) {
-        for (int i = lo; i < hi; i++) {
-            a[i] = b[i] + 3.0 * c[i];
+    /** Thread t's share of the read array summed into four independent vector accumulators. */
+    private static void sum(MemorySegment m, int t, int n) {
+        long share = m.byteSize() / n, lo = share * t, hi = lo + share;
+        long step = F.vectorByteSize();
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        for (long i = lo; i < hi; i += 4 * step) {
+            s0 = s0.add(FloatVector.fromMemorySegment(F, m, i, LE));
+            s1 = s1.add(FloatVector.fromMemorySegment(F, m, i + step, LE));
+            s2 = s2.add(FloatVector.fromMemorySegment(F, m, i + 2 * step, LE));
+            s3 = s3.add(FloatVector.fromMemorySegment(F, m, i + 3 * step, LE));
         }
-        return 0;
+        Team.sink = s0.add(s1).add(s2).add(s3).lane(0);
+    }
+
+    private static void triad(MemorySegment a, MemorySegment b, MemorySegment c, int t, int n) {
+        long share = a.byteSize() / n, lo = share * t, hi = lo + share;
+        for (long i = lo; i < hi; i += 8) {
+            double v = b.get(JAVA_DOUBLE_UNALIGNED, i)
+                    + 3.0 * c.get(JAVA_DOUBLE_UNALIGNED, i);
+            a.set(JAVA_DOUBLE_UNALIGNED, i, v);
+        }
     }
 }

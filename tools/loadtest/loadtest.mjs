@@ -3,8 +3,11 @@
 // one streamed /v1/completions request after another. Reports throughput, time to first token (TTFT) and the
 // time between tokens (p50 / p99), and errors. Loopback only, bounded in clients and time. No dependencies.
 // One request per client runs first, uncounted, so JIT warm-up is not measured.
+// Hostile company while the clients measure: --abandon K keeps K clients that send non-streamed 1024-token requests
+// and leave after 0.5 s, again and again; --half-open K keeps K connections whose request headers never complete.
 //   node tools/loadtest/loadtest.mjs [--url http://127.0.0.1:8080] [--model default] [--clients 8] [--seconds 30]
-//                                    [--max-tokens 64] [--key API_KEY]
+//                                    [--max-tokens 64] [--key API_KEY] [--abandon 0] [--half-open 0]
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
@@ -18,8 +21,11 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
   console.error(`loadtest: ${url.hostname} is not loopback; this tool only loads a local node`);
   process.exit(2);
 }
-if (!(clients >= 1 && clients <= 256) || !(seconds >= 1 && seconds <= 600) || !(maxTokens >= 1 && maxTokens <= 4096)) {
-  console.error('loadtest: --clients 1-256, --seconds 1-600, --max-tokens 1-4096');
+const abandoning = Number(args.abandon ?? 0);
+const halfOpen = Number(args['half-open'] ?? 0);
+if (!(clients >= 1 && clients <= 256) || !(seconds >= 1 && seconds <= 600) || !(maxTokens >= 1 && maxTokens <= 4096)
+    || !(abandoning >= 0 && abandoning <= 256) || !(halfOpen >= 0 && halfOpen <= 1000)) {
+  console.error('loadtest: --clients 1-256, --seconds 1-600, --max-tokens 1-4096, --abandon 0-256, --half-open 0-1000');
   process.exit(2);
 }
 
@@ -83,7 +89,32 @@ const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))];
 };
+/** A socket that writes `text` and is closed after `ms` (or stays until the server closes it, then reopens). */
+const hostile = { abandoned: 0, halfOpen: 0, running: true };
+function abandoner(id) {
+  if (!hostile.running) return;
+  const body = JSON.stringify({ model, prompt: `Abandoned ${id}:`, max_tokens: 1024, temperature: 0.7 });
+  const s = net.connect(Number(url.port || 80), url.hostname, () => {
+    s.write(`POST /v1/completions HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    setTimeout(() => { s.destroy(); hostile.abandoned++; abandoner(id); }, 500);
+  });
+  s.on('error', () => { });
+}
+function halfOpener() {
+  if (!hostile.running) return;
+  const s = net.connect(Number(url.port || 80), url.hostname, () => {
+    s.write(`POST /v1/completions HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: appl`);   // never finished
+    hostile.halfOpen++;
+  });
+  s.on('error', () => { });
+  s.on('close', () => setTimeout(halfOpener, 100));   // the server's idle timeout closed it: open another
+  s.resume();
+}
+
 await Promise.all(Array.from({ length: clients }, (_, i) => once(i, -1)));   // warm-up, not counted
+for (let i = 0; i < abandoning; i++) abandoner(i);
+for (let i = 0; i < halfOpen; i++) halfOpener();
 ttft = [];
 gaps = [];
 tokens = 0;
@@ -92,8 +123,10 @@ const began = performance.now();
 end = began + seconds * 1000;
 await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
 const elapsed = (performance.now() - began) / 1000;
+hostile.running = false;
 const report = {
   url: url.origin, model, clients, seconds: Number(elapsed.toFixed(1)), max_tokens: maxTokens, requests, tokens,
+  abandoned_requests: hostile.abandoned, half_open_connections: hostile.halfOpen,
   tokens_per_second: Number((tokens / elapsed).toFixed(1)),
   ttft_ms: { p50: Number(pct(ttft, 50).toFixed(1)), p99: Number(pct(ttft, 99).toFixed(1)) },
   inter_token_ms: { p50: Number(pct(gaps, 50).toFixed(1)), p99: Number(pct(gaps, 99).toFixed(1)) },

@@ -16,6 +16,14 @@ extern "C" __global__ void argmax(const float* logits, int cols, int* ids) {
     if (threadIdx.x == 0) ids[blockIdx.x] = best == 0x7fffffff ? 0 : best;
 }
 
+// Constrained decoding: logits[r][c] = -inf where bit c of allowed[r] (words per row) is clear; grid (n).
+extern "C" __global__ void mask_logits(float* logits, int cols, const unsigned* allowed, int words) {
+    float* lr = logits + (i64) blockIdx.x * cols;
+    const unsigned* ar = allowed + (i64) blockIdx.x * words;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x)
+        if (!((ar[c >> 5] >> (c & 31)) & 1u)) lr[c] = NEG_INF;
+}
+
 // The sort order of sampling: descending probability, then ascending id, as one unsigned key (p >= 0).
 __device__ __forceinline__ u64 order_key(float p, int i) { return ((u64) __float_as_uint(p) << 32) | (u64) (0xffffffffu - (unsigned) i); }
 

@@ -6,7 +6,8 @@
 // the model only), which is how the tool-call tests make it emit MiMo's XML tool calls. Exits 1 on any failure.
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { generateText, streamText, tool, jsonSchema } from 'ai';
+import { generateText, generateObject, streamText, tool, jsonSchema } from 'ai';
+import { z } from 'zod';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 
 const baseURL = process.env.TESSERA_BASE_URL;
@@ -16,6 +17,7 @@ assert.ok(baseURL && model && echo, 'set TESSERA_BASE_URL, TESSERA_MODEL and TES
 
 const client = new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 const provider = createOpenAICompatible({ name: 'tessera', baseURL, apiKey: 'unused' });
+const structured = createOpenAICompatible({ name: 'tessera', baseURL, apiKey: 'unused', supportsStructuredOutputs: true });
 
 const weather = {
   type: 'function',
@@ -187,6 +189,110 @@ test('ai-sdk: streamText tool call', async () => {
   assert.equal(calls.length, 1);
   assert.equal(calls[0].toolName, 'get_weather');
   assert.deepEqual(calls[0].input, { city: 'Kyiv', days: 7 });
+});
+
+// Structured outputs on the random-weight fixture: whatever its weights, the grammar makes the answer valid. The
+// schemas are bounded (enums, ranges, short strings), so the grammar also makes every answer end.
+const forecast = {
+  type: 'object',
+  properties: {
+    city: { type: 'string', enum: ['Paris', 'Oslo', 'Lima'] },
+    days: { type: 'integer', minimum: 1, maximum: 7 },
+    note: { type: 'string', maxLength: 6 },
+  },
+  required: ['city', 'days'],
+  additionalProperties: false,
+};
+const checkForecast = (v) => {
+  assert.ok(['Paris', 'Oslo', 'Lima'].includes(v.city), JSON.stringify(v));
+  assert.ok(Number.isInteger(v.days) && v.days >= 1 && v.days <= 7, JSON.stringify(v));
+  assert.ok(v.note === undefined || (typeof v.note === 'string' && [...v.note].length <= 6), JSON.stringify(v));
+  assert.deepEqual(Object.keys(v).filter((k) => !['city', 'days', 'note'].includes(k)), []);
+};
+const boundedWeather = { type: 'function', function: { name: 'get_weather', description: 'Weather forecast',
+  parameters: forecast } };
+
+test('openai: response_format json_schema (strict) gives JSON that validates', async () => {
+  for (const seed of [1, 2, 3]) {
+    const r = await client.chat.completions.create({
+      model, messages: hello, max_tokens: 400, temperature: 1, seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'forecast', schema: forecast, strict: true } },
+    });
+    assert.equal(r.choices[0].finish_reason, 'stop');
+    checkForecast(JSON.parse(r.choices[0].message.content));
+  }
+});
+
+test('openai: response_format json_object gives a JSON object where it stops', async () => {
+  const r = await client.chat.completions.create({
+    model, messages: hello, max_tokens: 300, temperature: 0, response_format: { type: 'json_object' },
+  });
+  const choice = r.choices[0];
+  assert.ok(['stop', 'length'].includes(choice.finish_reason));
+  if (choice.finish_reason === 'stop') {
+    const v = JSON.parse(choice.message.content);
+    assert.ok(v !== null && typeof v === 'object' && !Array.isArray(v));
+  }
+});
+
+test('openai: an unsupported schema keyword is a 400 naming it', async () => {
+  await assert.rejects(client.chat.completions.create({
+    model, messages: hello, response_format: { type: 'json_schema', json_schema: { name: 'x',
+      schema: { type: 'object', patternProperties: { '^a': { type: 'string' } } } } },
+  }), (e) => e instanceof OpenAI.BadRequestError && /patternProperties/.test(e.message));
+});
+
+test('openai: tool_choice naming a function forces a valid call of it', async () => {
+  for (const parallel of [false, true]) {
+    const r = await client.chat.completions.create({
+      model, messages: hello, max_tokens: 400, temperature: 1, seed: 5, parallel_tool_calls: parallel,
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } },
+        boundedWeather], tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    });
+    const m = r.choices[0].message;
+    // parallel calls may go on until max_tokens cuts the last one (which then is an invalid_tool_call)
+    assert.ok(parallel ? ['tool_calls', 'length'].includes(r.choices[0].finish_reason)
+      : r.choices[0].finish_reason === 'tool_calls', JSON.stringify(m));
+    assert.ok(parallel ? m.tool_calls.length >= 1 : m.tool_calls.length === 1, JSON.stringify(m));
+    for (const c of m.tool_calls) {
+      assert.equal(c.function.name, 'get_weather');
+      checkForecast(JSON.parse(c.function.arguments));
+    }
+  }
+});
+
+test('openai: tool_choice required calls one of the tools', async () => {
+  const r = await client.chat.completions.create({
+    model, messages: hello, max_tokens: 400, temperature: 1, seed: 6, parallel_tool_calls: false,
+    tools: [boundedWeather], tool_choice: 'required',
+  });
+  assert.equal(r.choices[0].finish_reason, 'tool_calls');
+  assert.equal(r.choices[0].message.tool_calls.length, 1);
+  checkForecast(JSON.parse(r.choices[0].message.tool_calls[0].function.arguments));
+});
+
+test('openai: logit_bias +100 makes greedy decoding pick that token', async () => {
+  const first = await client.chat.completions.create({
+    model, messages: hello, max_tokens: 1, temperature: 0, logprobs: true, top_logprobs: 5,
+  });
+  const r = await client.chat.completions.create({
+    model, messages: hello, max_tokens: 4, temperature: 0, logprobs: true, logit_bias: { 42: 100 },
+  });
+  const tokens = r.choices[0].logprobs.content;
+  assert.equal(tokens.length, 4);
+  assert.ok(tokens.every((t) => t.token === tokens[0].token), JSON.stringify(tokens));
+  assert.notEqual(tokens[0].token, first.choices[0].logprobs.content[0].token, 'the bias changed the choice');
+});
+
+test('ai-sdk: generateObject with a zod schema', async () => {
+  const r = await generateObject({
+    model: structured.chatModel(model), prompt: 'The weather, please.', maxOutputTokens: 400, temperature: 1,
+    seed: 7, schema: z.object({ city: z.enum(['Paris', 'Oslo', 'Lima']), days: z.number().int().min(1).max(7),
+      sunny: z.boolean() }),
+  });
+  assert.ok(['Paris', 'Oslo', 'Lima'].includes(r.object.city));
+  assert.ok(Number.isInteger(r.object.days) && r.object.days >= 1 && r.object.days <= 7);
+  assert.equal(typeof r.object.sunny, 'boolean');
 });
 
 let failed = 0;

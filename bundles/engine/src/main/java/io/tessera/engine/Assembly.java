@@ -13,6 +13,9 @@ import io.tessera.api.model.RoutingControl;
  */
 final class Assembly implements AutoCloseable {
     private final CausalLm lm;
+    private float[] greedy = new float[0];   // temperature and uniform numbers of argmax(): zeros
+    private int[] noTopK = new int[0];       // zeros: no top-k
+    private float[] noTopP = new float[0];   // ones: no top-p
 
     Assembly(CausalLm lm) {
         this.lm = lm;
@@ -63,11 +66,19 @@ final class Assembly implements AutoCloseable {
         }
     }
 
-    /** Draft block {@code k} over one step. */
-    void draft(int k, Step step, KvPool kv, int[] wanted) {
+    /**
+     * Draft block {@code k} over one step: over the heads' shortlist when they have one, unless
+     * {@code fullVocabulary} (an evaluation wants the block's own logits).
+     */
+    void draft(int k, Step step, KvPool kv, int[] wanted, boolean fullVocabulary) {
         try (PoolStep rows = new PoolStep(step, kv, kv.rows(step))) {
-            lm.draft(k, rows, wanted);
+            lm.draft(k, rows, wanted, fullVocabulary);
         }
+    }
+
+    /** Sets the disallowed ids of the first {@code n} logits rows to −∞ ({@code bits}: {@code words} ints a row). */
+    void mask(int n, int[] bits, int words) {
+        lm.mask(n, bits, words);
     }
 
     int draftBlocks() {
@@ -80,6 +91,17 @@ final class Assembly implements AutoCloseable {
 
     void sample(int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] uniform, int[] out) {
         lm.sample(n, vocab, temperature, topK, topP, uniform, out);
+    }
+
+    /** {@link #sample} at temperature 0: each of the first {@code n} logits rows' argmax below {@code vocab}. */
+    void argmax(int n, int vocab, int[] out) {
+        if (greedy.length < n) {
+            greedy = new float[n];
+            noTopK = new int[n];
+            noTopP = new float[n];
+            java.util.Arrays.fill(noTopP, 1f);
+        }
+        lm.sample(n, vocab, greedy, noTopK, noTopP, greedy, out);
     }
 
     /** Hot swap: the state outside the KV pool moves to the same model's assembly on another backend. */

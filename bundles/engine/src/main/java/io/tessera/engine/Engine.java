@@ -5,11 +5,13 @@ import io.tessera.api.checkpoint.CheckpointLoader;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.AttentionFactory;
 import io.tessera.api.model.DraftHead;
+import io.tessera.api.model.DraftOracle;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForwardFactory;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.ModelArchitecture;
 import io.tessera.api.model.Generator;
@@ -24,6 +26,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Consumer;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -57,8 +61,8 @@ public class Engine implements ModelRegistry, Generator {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
     private final Architectures architectures = new Architectures();
-    private final Map<String, AttentionFactory> attention = new ConcurrentHashMap<>();
-    private final Set<String> routers = ConcurrentHashMap.newKeySet();
+    private final RankedServices<AttentionFactory> attention = new RankedServices<>();
+    private final RankedServices<ExpertRouter> routers = new RankedServices<>();
     private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
     private volatile FeedForwardFactory feedForward;
     private volatile DraftHead draftHead;
@@ -144,14 +148,15 @@ public class Engine implements ModelRegistry, Generator {
         refreshAll();
     }
 
+    /** Several factories of one kind: the highest {@code service.ranking} serves, the next takes over when it goes. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addAttention(AttentionFactory factory, Map<String, Object> properties) {
-        attention.put(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+    void addAttention(ServiceReference<AttentionFactory> reference, AttentionFactory factory) {
+        attention.add(reference, AttentionFactory.KIND, factory);
         refreshAll();
     }
 
-    void removeAttention(AttentionFactory factory, Map<String, Object> properties) {
-        attention.remove(String.valueOf(properties.get(AttentionFactory.KIND)), factory);
+    void removeAttention(ServiceReference<AttentionFactory> reference) {
+        attention.remove(reference, AttentionFactory.KIND);
         refreshAll();
     }
 
@@ -184,13 +189,13 @@ public class Engine implements ModelRegistry, Generator {
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.add(String.valueOf(properties.get(ExpertRouter.KIND)));
+    void addRouter(ServiceReference<ExpertRouter> reference, ExpertRouter router) {
+        routers.add(reference, ExpertRouter.KIND, router);
         refreshAll();
     }
 
-    void removeRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.remove(String.valueOf(properties.get(ExpertRouter.KIND)));
+    void removeRouter(ServiceReference<ExpertRouter> reference) {
+        routers.remove(reference, ExpertRouter.KIND);
         refreshAll();
     }
 
@@ -211,8 +216,8 @@ public class Engine implements ModelRegistry, Generator {
                 .thenComparing(e -> !name(e.getValue()).equals(configured))
                 .thenComparing(e -> -ranking(e.getValue()));
         Map<String, ModelArchitecture> families = architectures.snapshot();
-        Map<String, AttentionFactory> kinds = Map.copyOf(attention);
-        Set<String> routerKinds = Set.copyOf(routers);
+        Map<String, AttentionFactory> kinds = attention.best();
+        Set<String> routerKinds = routers.best().keySet();
         FeedForwardFactory mlp = feedForward;
         DraftHead head = draftHead;
         List<Components> options = backends.entrySet().stream().sorted(order)
@@ -340,7 +345,16 @@ public class Engine implements ModelRegistry, Generator {
 
     @Override
     public Generation submit(GenerationRequest request, GenerationListener listener) {
+        return submit(request, OutputConstraint.NONE, listener);
+    }
+
+    @Override
+    public Generation submit(GenerationRequest request, OutputConstraint output, GenerationListener listener) {
         LoadedModel model = model(request.model());
+        if (model.failure() != null) {
+            throw new IllegalStateException("model '" + model.name() + "' failed (" + model.failure()
+                    + "): unload it and load it again");
+        }
         check(model, request.prompt(), request.maxTokens());
         int blocks = model.config().mtpLayers().size();
         if (request.draftTokens() > 3) {
@@ -350,13 +364,21 @@ public class Engine implements ModelRegistry, Generator {
             throw new IllegalArgumentException("logprobs: -1 (none) or 0 to " + GenerationRequest.MAX_LOGPROBS
                     + " alternatives, got " + request.logprobs());
         }
-        int drafts = request.draftTokens() < 0 ? blocks : Math.min(request.draftTokens(), blocks);
-        if (request.logprobs() >= 0 || request.sampling().penalized()) {
+        int wanted = request.draftTokens() < 0 ? settings.draftTokens() : request.draftTokens();
+        boolean adaptive = wanted == EngineConfig.ADAPTIVE;
+        int drafts = adaptive ? blocks : Math.min(wanted, blocks);
+        for (int id : output.logitBias().keySet()) {
+            if (id < 0 || id >= model.vocab()) {
+                throw new IllegalArgumentException("logit_bias: token id " + id + " outside [0, " + model.vocab() + ")");
+            }
+        }
+        if (request.logprobs() >= 0 || request.sampling().penalized() || !output.logitBias().isEmpty()) {
             drafts = 0;   // these need every token's logits on the host: no speculation
         }
         checkReplay(model, request);
-        return enqueue(model, new Sequence(request, Set.copyOf(request.stopTokens()), listener, null, drafts,
-                model.config().numHiddenLayers(), model.vocab()));
+        checkOracle(request);
+        return enqueue(model, new Sequence(request, output, Set.copyOf(request.stopTokens()), listener, null, drafts,
+                adaptive, model.config().numHiddenLayers(), model.vocab()));
     }
 
     @Override
@@ -378,7 +400,7 @@ public class Engine implements ModelRegistry, Generator {
         }
         GenerationRequest request = new GenerationRequest(modelName, tokens, 0, SamplingParams.GREEDY, Set.of(), 0,
                 false, null);
-        Sequence sequence = new Sequence(request, Set.of(), ids -> { }, consumer, head + 1,
+        Sequence sequence = new Sequence(request, OutputConstraint.NONE, Set.of(), ids -> { }, consumer, head + 1, false,
                 model.config().numHiddenLayers(), model.vocab());
         sequence.evaluationHead = head;
         Generation generation = enqueue(model, sequence);
@@ -427,6 +449,16 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
+    /** A draft oracle is for greedy requests, with a probability. */
+    private static void checkOracle(GenerationRequest request) {
+        DraftOracle oracle = request.draftOracle();
+        if (oracle != null && (request.sampling().temperature() != 0 || !(oracle.accuracy() >= 0)
+                || oracle.accuracy() > 1 || oracle.tokens() == null)) {
+            throw new IllegalArgumentException("draft_oracle: greedy requests only, with known tokens and an "
+                    + "accuracy in [0, 1]");
+        }
+    }
+
     /** A routing record to replay must name existing experts, k per MoE layer, for every layer. */
     private static void checkReplay(LoadedModel model, GenerationRequest request) {
         RoutingRecord record = request.replayRouting();
@@ -450,10 +482,15 @@ public class Engine implements ModelRegistry, Generator {
                     throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
                             + " needs " + want + " expert ids");
                 }
+                Set<Integer> seen = new HashSet<>();
                 for (int id : ids) {
                     if (id < 0 || id >= config.routedExperts()) {
                         throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
                                 + ": expert " + id + " outside [0, " + config.routedExperts() + ")");
+                    }
+                    if (!seen.add(id)) {
+                        throw new IllegalArgumentException("replay_routing: token " + t + ", layer " + spec.index()
+                                + ": expert " + id + " is listed twice (a token is routed to distinct experts)");
                     }
                 }
             }
@@ -470,7 +507,7 @@ public class Engine implements ModelRegistry, Generator {
         return new Generation() {
             @Override
             public void cancel() {
-                sequence.cancelled = true;
+                model.scheduler().cancel(sequence);
             }
 
             @Override

@@ -7,8 +7,20 @@ import java.util.Map;
  * The engine's settings ({@link EngineSettings} describes them), parsed from Configuration Admin properties. A
  * value that is not a number or out of range is reported and the previous value kept.
  */
-record EngineConfig(int maxRows, int sequences, int contextLength, int queueLimit, int waitSeconds, String backend) {
-    static final EngineConfig DEFAULTS = new EngineConfig(64, 4, 4096, 64, 60, "");
+record EngineConfig(int maxRows, int sequences, int contextLength, int queueLimit, int waitSeconds, String backend,
+                    String speculation) {
+    static final EngineConfig DEFAULTS = new EngineConfig(64, 4, 4096, 64, 60, "", "adaptive");
+    /** {@link #draftTokens()} of the adaptive setting: the draft policy chooses per sequence and step. */
+    static final int ADAPTIVE = -1;
+
+    /** Draft tokens per step for requests that leave it to the node: {@link #ADAPTIVE}, 0 (off) or a fixed k. */
+    int draftTokens() {
+        return switch (speculation) {
+            case "adaptive" -> ADAPTIVE;
+            case "off" -> 0;
+            default -> Integer.parseInt(speculation);
+        };
+    }
 
     /**
      * Settings from {@code properties}: a missing one has its default, a bad one keeps its value in
@@ -23,7 +35,25 @@ record EngineConfig(int maxRows, int sequences, int contextLength, int queueLimi
                         problems),
                 number(properties, "queueLimit", DEFAULTS.queueLimit, previous.queueLimit, 1, 1 << 20, problems),
                 number(properties, "waitSeconds", DEFAULTS.waitSeconds, previous.waitSeconds, 0, 86_400, problems),
-                backend == null ? DEFAULTS.backend : backend.toString().trim());
+                backend == null ? DEFAULTS.backend : backend.toString().trim(),
+                speculation(properties.get("speculation"), previous.speculation, problems));
+    }
+
+    /** {@code adaptive}, {@code off} or a draft count 0–3 (0 reads as off). */
+    private static String speculation(Object value, String previous, List<String> problems) {
+        if (value == null) {
+            return DEFAULTS.speculation;
+        }
+        String s = value.toString().trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("adaptive") || s.equals("off") || s.matches("[1-3]")) {
+            return s;
+        }
+        if (s.equals("0")) {
+            return "off";
+        }
+        problems.add("io.tessera.engine: speculation=" + value + " not applied (adaptive, off or a draft count 0-3 "
+                + "expected); keeping " + previous);
+        return previous;
     }
 
     private static int number(Map<String, ?> properties, String key, int fallback, int previous, int min, int max,

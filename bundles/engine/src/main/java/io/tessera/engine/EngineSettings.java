@@ -32,4 +32,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Preferred backend, e.g. cpu; empty: the highest-ranked (at once: models "
             + "move to it)")
     String backend() default "";
+
+    @AttributeDefinition(description = "Speculative decoding for requests that do not set a draft count: adaptive "
+            + "(the draft policy chooses per sequence and step from measured costs and acceptance), off, or a fixed "
+            + "draft count 1-3 (at once, for new requests)")
+    String speculation() default "adaptive";
 }

@@ -46,12 +46,15 @@ final class LoadedModel {
     private final Map<KernelBackend, Failure> failed = new ConcurrentHashMap<>();
     private volatile String preferredBackend;
     private volatile String lastSwap;
-    private Components components;
-    private Assembly net;
-    private KvPool kv;
+    // written under the lock; volatile so that info() (probes, /health) never waits for a step
+    private volatile Components components;
+    private volatile Assembly net;
+    private volatile KvPool kv;
     private int kvEpoch;
     private int hiddenEpoch;
-    private List<String> waitingFor = List.of("assembly");
+    private volatile List<String> waitingFor = List.of("assembly");
+    private volatile String failure;   // why the model failed for good, or null
+    private volatile long backendBytes;
 
     LoadedModel(String name, Checkpoint checkpoint, String preferredBackend, EngineConfig settings, int vocab) {
         this.name = name;
@@ -307,42 +310,66 @@ final class LoadedModel {
 
     /** What the model waits for (empty when ready). */
     List<String> waitingFor() {
-        lock.lock();
-        try {
-            return waitingFor;
-        } finally {
-            lock.unlock();
-        }
+        return waitingFor;
     }
 
+    /**
+     * Marks the model failed for good (a step hit an error it cannot recover from): it takes no more requests and
+     * reports the reason until it is unloaded.
+     */
+    void fail(String reason) {
+        failure = reason;
+    }
+
+    /** Why the model failed, or null. */
+    String failure() {
+        return failure;
+    }
+
+    /** What the model is now, from the fields each change publishes: never waits for a step. */
     ModelInfo info() {
-        lock.lock();
-        try {
-            List<String> perLayer = new ArrayList<>();
-            for (var spec : config().layers()) {
-                perLayer.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
-                        + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
-                        + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
-                        + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
-                        + "), " + (spec.moe()
-                        ? "moe " + config().expertsPerToken() + "/" + config().routedExperts()
-                        : "dense mlp"));
-            }
-            Map<String, Long> memory = new LinkedHashMap<>();
-            memory.put("weights", checkpoint.tensors().stream().mapToLong(t -> t.data().byteSize()
-                    + t.scaleInv().map(scale -> scale.data().byteSize()).orElse(0L)).sum());
-            memory.put("kv", kv == null ? 0L : kv.bytes());
-            if (components != null && components.backend() != null) {
-                memory.put("backend", components.backend().info().bytesInUse());
-            }
-            String backend = components == null || components.backend() == null ? null
-                    : components.backend().name();
-            return new ModelInfo(name, checkpoint.directory(),
-                    net != null ? ModelInfo.State.READY : ModelInfo.State.WAITING, backend, perLayer, waitingFor,
-                    memory);
-        } finally {
-            lock.unlock();
+        Assembly net = this.net;
+        KvPool kv = this.kv;
+        Components components = this.components;
+        String failed = failure;
+        List<String> perLayer = new ArrayList<>();
+        for (var spec : config().layers()) {
+            perLayer.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
+                    + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
+                    + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
+                    + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
+                    + "), " + (spec.moe()
+                    ? "moe " + config().expertsPerToken() + "/" + config().routedExperts()
+                    : "dense mlp"));
         }
+        Map<String, Long> memory = new LinkedHashMap<>();
+        memory.put("weights", checkpoint.tensors().stream().mapToLong(t -> t.data().byteSize()
+                + t.scaleInv().map(scale -> scale.data().byteSize()).orElse(0L)).sum());
+        memory.put("kv", kv == null ? 0L : kv.bytes());
+        if (components != null && components.backend() != null) {
+            memory.put("backend", backendBytes(components.backend()));
+        }
+        String backend = components == null || components.backend() == null ? null
+                : components.backend().name();
+        ModelInfo.State state = failed != null ? ModelInfo.State.FAILED
+                : net != null ? ModelInfo.State.READY : ModelInfo.State.WAITING;
+        return new ModelInfo(name, checkpoint.directory(), state, backend, perLayer,
+                failed != null ? List.of(failed) : waitingFor, memory);
+    }
+
+    /**
+     * What the backend holds: asked live when no step runs (a backend may serialise its calls), else the figure
+     * last seen, so a probe never waits for a step.
+     */
+    private long backendBytes(KernelBackend backend) {
+        if (lock.tryLock()) {
+            try {
+                backendBytes = backend.info().bytesInUse();
+            } finally {
+                lock.unlock();
+            }
+        }
+        return backendBytes;
     }
 
     /** Stops the scheduler, frees the assembly and KV, releases the checkpoint. */

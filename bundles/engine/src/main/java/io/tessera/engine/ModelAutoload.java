@@ -42,13 +42,18 @@ public class ModelAutoload {
 
     private final ModelRegistry registry;
     private final Config config;
-    private volatile boolean active = true;
-    private String loaded;   // guarded by this
+    private final String name;
+    private boolean loaded;        // guarded by this
+    private boolean loading;       // guarded by this
+    private boolean again;         // guarded by this: a family arrived while a load ran
+    private boolean deactivated;   // guarded by this
 
     @Activate
     public ModelAutoload(@Reference ModelRegistry registry, Config config) {
         this.registry = registry;
         this.config = config;
+        Path directory = Path.of(config.directory());
+        name = config.name().isEmpty() ? directory.getFileName().toString() : config.name();
         CompletableFuture.runAsync(this::load);
     }
 
@@ -62,28 +67,67 @@ public class ModelAutoload {
         // a loaded model waits for its family in the engine; nothing to do here
     }
 
-    private synchronized void load() {
-        if (loaded != null || !active) {
-            return;
+    /**
+     * Loads the model unless it is loaded, loading or deactivated; a failed load is tried again when a family
+     * arrived meanwhile, else when the next one arrives.
+     */
+    private void load() {
+        synchronized (this) {
+            if (loaded || deactivated) {
+                return;
+            }
+            if (loading) {
+                again = true;
+                return;
+            }
+            loading = true;
         }
         Path directory = Path.of(config.directory());
-        String name = config.name().isEmpty() ? directory.getFileName().toString() : config.name();
-        try {
-            registry.load(directory, name, config.backend().isEmpty() ? null : config.backend(),
-                    line -> LOG.debug("{}: {}", name, line));
-            loaded = name;
-            LOG.info("model {} loaded from {}", name, directory);
-        } catch (Exception e) {
-            LOG.error("model {} could not be loaded from {} (tried again when a model family arrives): {}", name,
-                    directory, e.getMessage());
+        while (true) {
+            try {
+                registry.load(directory, name, config.backend().isEmpty() ? null : config.backend(),
+                        line -> LOG.debug("{}: {}", name, line));
+                LOG.info("model {} loaded from {}", name, directory);
+                break;
+            } catch (Exception e) {
+                synchronized (this) {
+                    if (!again || deactivated) {
+                        loading = false;
+                        again = false;
+                        LOG.error("model {} could not be loaded from {} (tried again when a model family arrives): {}",
+                                name, directory, e.getMessage());
+                        return;
+                    }
+                    again = false;
+                }
+            }
+        }
+        loadedOrUnload();
+    }
+
+    /** The load finished: keep the model, or unload it at once when the configuration left meanwhile. */
+    private void loadedOrUnload() {
+        boolean keep;
+        synchronized (this) {
+            loading = false;
+            keep = !deactivated;
+            loaded = keep;
+        }
+        if (!keep) {
+            registry.unload(name);
+            LOG.info("model {} unloaded: its configuration was removed while it loaded", name);
         }
     }
 
     @Deactivate
-    synchronized void deactivate() {
-        active = false;
-        if (loaded != null) {
-            registry.unload(loaded);
+    void deactivate() {
+        boolean unload;
+        synchronized (this) {
+            deactivated = true;
+            unload = loaded;
+        }
+        if (unload) {
+            registry.unload(name);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.tessera.engine;
 
 import io.tessera.api.model.TokenLogprob;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Host-side token distributions for speculative decoding: the filtering {@code KernelBackend.sample} applies
@@ -116,6 +117,14 @@ final class Sampling {
                 logits[t] -= counts[t] * frequency + presence;
             }
         }
+    }
+
+    /** Adds OpenAI's logit_bias to the given ids in place; whether there was any. */
+    static boolean bias(float[] logits, Map<Integer, Float> bias) {
+        for (Map.Entry<Integer, Float> e : bias.entrySet()) {
+            logits[e.getKey()] += e.getValue();
+        }
+        return !bias.isEmpty();
     }
 
     /** The log-softmax of {@code logits} at {@code id}, and the {@code top} most likely ids (lower id on ties). */

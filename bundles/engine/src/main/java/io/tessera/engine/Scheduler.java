@@ -45,6 +45,9 @@ final class Scheduler implements Runnable {
     private final float[] row;
     private final float[] target;
     private final Sampling sampling = new Sampling();
+    private final ConstraintMasks masks;
+    private final SpeculativeDecoding speculation;
+    private final int[] verified;         // tokens one verification accepted, then the next token
     private final Sequence[] rowSequence;
     private final StepRouting routing;
     private long stepCount;
@@ -83,6 +86,10 @@ final class Scheduler implements Runnable {
         row = new float[vocab];
         target = new float[vocab];
         rowSequence = new Sequence[maxRows];
+        masks = new ConstraintMasks(maxRows, vocab);
+        speculation = new SpeculativeDecoding(model, maxRows, vocab, new Step(tokens, positions, slots, 0), wanted,
+                wantedBy, sampled, masks);
+        verified = new int[maxRows + 1];
         routing = new StepRouting(model.config().expertsPerToken(), model.config().numHiddenLayers(),
                 model.config().routedExperts());
         extent = new int[sequences];
@@ -147,11 +154,8 @@ final class Scheduler implements Runnable {
                 waitingSince = 0;
                 try {
                     step();
-                } catch (RuntimeException e) {
-                    LOG.error("step failed on model {}", model.name(), e);
-                    for (Sequence s : List.copyOf(running)) {
-                        end(s, Finish.ERROR);
-                    }
+                } catch (Throwable e) {   // an Error too: this thread must outlive any step
+                    failStep(e);
                 } finally {
                     model.release();
                 }
@@ -168,18 +172,49 @@ final class Scheduler implements Runnable {
         }
     }
 
+    /**
+     * A step threw: only its sequences fail, with the reason. An {@link Error} from the JVM (out of memory, an
+     * {@link InternalError} from a truncated mapping) leaves the assembly in an unknown state: the model is marked
+     * failed and every queued request fails too; the thread keeps running, so an unload still stops it cleanly.
+     */
+    private void failStep(Throwable e) {
+        String reason = "step failed on model '" + model.name() + "': " + e;
+        LOG.error(reason, e);
+        IllegalStateException failure = new IllegalStateException(reason, e);
+        for (Sequence s : List.copyOf(running)) {
+            end(s, failure);
+        }
+        if (e instanceof VirtualMachineError) {
+            model.fail(e.toString());
+            for (Sequence s; (s = queue.poll()) != null; ) {
+                s.fail(failure);
+            }
+        }
+    }
+
+    /** A cancelled request still in the queue leaves it now; a running one ends at the next step. */
+    void cancel(Sequence s) {
+        s.cancelled = true;
+        if (queue.remove(s)) {
+            s.finish(Finish.CANCELLED);
+        }
+    }
+
     private void failIfWaitedTooLong() {
         long now = System.nanoTime();
         if (waitingSince == 0) {
             waitingSince = now;
         } else if (now - waitingSince > waitNanos) {
-            LOG.error("model {}: requests failed after waiting {} s for {}", model.name(),
-                    TimeUnit.NANOSECONDS.toSeconds(now - waitingSince), String.join(", ", model.waitingFor()));
+            String reason = "model '" + model.name() + "': requests failed after waiting "
+                    + TimeUnit.NANOSECONDS.toSeconds(now - waitingSince) + " s for "
+                    + String.join(", ", model.waitingFor());
+            LOG.error(reason);
+            IllegalStateException failure = new IllegalStateException(reason);
             for (Sequence s : List.copyOf(running)) {
-                end(s, Finish.ERROR);
+                end(s, failure);
             }
             for (Sequence s; (s = queue.poll()) != null; ) {
-                s.finish(Finish.ERROR);
+                s.fail(failure);
             }
             waitingSince = 0;
         }
@@ -211,11 +246,21 @@ final class Scheduler implements Runnable {
     }
 
     private void end(Sequence s, Finish finish) {
-        running.remove(s);
-        runningCount = running.size();
-        freeSlots.add(s.slot);
-        s.slot = -1;
+        free(s);
         s.finish(finish);
+    }
+
+    private void end(Sequence s, Throwable failure) {
+        free(s);
+        s.fail(failure);
+    }
+
+    private void free(Sequence s) {
+        if (running.remove(s)) {
+            freeSlots.add(s.slot);
+        }
+        runningCount = running.size();
+        s.slot = -1;
     }
 
     /**
@@ -236,6 +281,7 @@ final class Scheduler implements Runnable {
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
         Assembly net = model.net();
         boolean replaying = replayMode();
+        boolean decodeOnly = true;            // every row decodes or verifies: a step the draft policy learns from
         int n = 0;
         int m = 0;
         List<Sequence> verifying = new ArrayList<>();
@@ -269,9 +315,11 @@ final class Scheduler implements Runnable {
             }
             s.cached += take;
             s.draftCount = drafts;
+            decodeOnly &= take == 1 && s.evaluation == null;
             if (s.generated() > 0) {
                 s.steps++;
                 decodeSteps++;
+                speculation.counted(s, drafts);
             }
             if (drafts > 0) {
                 verifying.add(s);
@@ -285,14 +333,20 @@ final class Scheduler implements Runnable {
             }
         }
         long start = System.nanoTime();
-        routing.reset(rowSequence, positions, n, replaying, steps % StepRouting.LOAD_EVERY == 0);
+        routing.reset(rowSequence, positions, n, replaying, steps % StepRouting.LOAD_EVERY == 0,
+                steps % StepRouting.EXPERTS_EVERY == 0);
         steps++;
         net.forward(new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m), routing);
+        masks.apply(net, m, wantedBy, false);
         deliverEvaluations(net, m);
         sample(net, m);
-        verify(net, m, verifying, System.nanoTime() - start);
+        long nanos = System.nanoTime() - start;
+        if (decodeOnly) {
+            speculation.stepMeasured(n, routing.distinctExperts(), nanos);
+        }
+        verify(net, m, verifying, nanos);
         if (net.draftBlocks() > 0) {
-            draftRound(net);
+            speculation.draftRound(net, running);
         }
         long cached = 0;
         for (Sequence s : List.copyOf(running)) {
@@ -316,7 +370,8 @@ final class Scheduler implements Runnable {
         }
         return new ModelMetrics(model.name(), queue.size(), runningCount, slotCount, kvTokens,
                 (long) slotCount * model.contextLength(), promptTokens, generatedTokens,
-                throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY);
+                throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY,
+                speculation.draftSteps(), speculation.accepted(), speculation.proposed());
     }
 
     /**
@@ -420,8 +475,11 @@ final class Scheduler implements Runnable {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
-        if (s.counts != null) {
-            Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+        boolean biased = Sampling.bias(row, s.logitBias);
+        if (s.counts != null || biased) {
+            if (s.counts != null) {
+                Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
+            }
             if (p.temperature() == 0) {
                 token = Sampling.argmax(row, model.vocab());
             } else {
@@ -433,67 +491,20 @@ final class Scheduler implements Runnable {
         emit(s, token, top < 0 ? null : Sampling.logprob(row, model.vocab(), token, top));
     }
 
-    /** The argmax of each of the first {@code m} logits rows of the last forward or draft, into {@code sampled}. */
-    private void argmax(Assembly net, int m) {
-        Arrays.fill(temperature, 0, m, 0f);
-        Arrays.fill(topK, 0, m, 0);
-        Arrays.fill(topP, 0, m, 1f);
-        Arrays.fill(uniform, 0, m, 0f);
-        net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
-    }
-
-    /**
-     * Accepts the longest prefix of each verifying sequence's drafts that the main model agrees with, plus the
-     * main model's own next token (spec §4): greedy by argmax, with sampling by standard speculative sampling
-     * (accept with min(1, p/q), else draw from norm(max(p − q, 0))). Rejected drafts' KV is rolled back.
-     */
+    /** Verifies each verifying sequence's drafts (its rows follow the other wanted rows in step order) and emits. */
     private void verify(Assembly net, int m, List<Sequence> verifying, long nanos) {
         int i = 0;
         for (Sequence s : verifying) {
             while (wantedBy[i] != s) {
                 i++;
             }
-            s.verifyNanos += nanos;
-            SamplingParams p = s.request.sampling();
-            int base = s.length() - 1;          // position of the row that carries the last known token
-            int accepted = 0;
-            int next = -1;
-            for (int j = 0; j <= s.draftCount && next < 0; j++) {
-                if (p.temperature() == 0) {                                 // the backend's argmax of row j
-                    next = j < s.draftCount && sampled[i + j] == s.drafts[j] ? -1 : sampled[i + j];
-                } else if (j == s.draftCount) {                             // all drafts accepted: bonus token
-                    net.readLogits(i + j, row);
-                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
-                    next = Sampling.draw(target, model.vocab(), uniform(s));
-                } else {
-                    net.readLogits(i + j, row);
-                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
-                    next = Sampling.speculate(target, s.draftProbs[j], model.vocab(), s.drafts[j], uniform(s),
-                            uniform(s));
-                }
-                if (next < 0) {
-                    accepted++;
-                    s.accepted[j]++;
-                }
+            int rows = s.draftCount + 1;
+            int count = speculation.verify(net, s, i, sampled, nanos, verified);
+            for (int j = 0; j < count && s.slot >= 0; j++) {
+                emit(s, verified[j], null);
             }
-            for (int j = 0; j < s.draftCount; j++) {
-                s.proposed[j]++;
-            }
-            s.keep(base + 1 + accepted);
-            int drafts = s.draftCount;
-            s.draftCount = 0;
-            for (int j = 0; j < accepted && s.slot >= 0; j++) {
-                emit(s, s.drafts[j], null);
-            }
-            if (s.slot >= 0) {
-                emit(s, next, null);
-            }
-            i += drafts + 1;
+            i += rows;
         }
-    }
-
-    private static double uniform(Sequence s) {
-        return s.random.nextInt(1 << 24) / (double) (1 << 24);
     }
 
     /** Appends a generated token, reports it, and ends the sequence on a stop token or at max_tokens. */
@@ -506,94 +517,14 @@ final class Scheduler implements Runnable {
         generatedTokens++;
         throughput.add(1);
         s.append(token);
+        if (s.constraint != null) {
+            s.constraint.emitted(token);
+        }
         s.listener.onToken(token, logprob);
         if (s.stop.contains(token)) {
             end(s, Finish.STOP);
         } else if (s.generated() >= s.request.maxTokens()) {
             end(s, Finish.LENGTH);
-        }
-    }
-
-    /**
-     * The draft heads' round (spec §4, non-chain): block k at position i takes hN_i and token x_{i+k+1} — a known
-     * token, or the draft of an earlier block this round. Each block recomputes every position whose input was
-     * a draft or is new since its last round; a sequence whose main model has caught up (one pending token)
-     * gets block k's prediction at its last position as draft k.
-     */
-    private void draftRound(Assembly net) {
-        long start = System.nanoTime();
-        List<Sequence> drafting = new ArrayList<>();
-        int blocks = 0;
-        for (Sequence s : running) {
-            if (s.draftLimit > 0) {
-                drafting.add(s);
-                blocks = Math.max(blocks, Math.min(s.draftLimit, net.draftBlocks()));
-            }
-        }
-        for (int k = 0; k < blocks; k++) {
-            int n = 0;
-            int m = 0;
-            for (Sequence s : drafting) {
-                if (k >= s.draftLimit || s.evaluation != null && k != s.evaluationHead) {
-                    continue;
-                }
-                int known = s.length();
-                int last = s.cached - 1;                    // positions with hN_i
-                boolean caughtUp = s.pending() == 1;
-                // inputs may use the drafts this round has made so far, only once the main model caught up
-                int end = Math.min(last, known - 2 - k + (caughtUp ? s.draftCount : 0));
-                int from = s.mtpDone[k] + 1;
-                int rows = Math.max(0, Math.min(end - from + 1, maxRows - n));
-                for (int i = from; i < from + rows; i++) {
-                    int index = i + k + 1;
-                    n = row(n, index < known ? s.token(index) : s.drafts[index - known], i, s);
-                }
-                // final only where the input token is known; with a short prompt that may be no position yet
-                s.mtpDone[k] = Math.max(-1, Math.min(from + rows - 1, known - 2 - k));
-                if (s.evaluation != null) {
-                    for (int r = n - rows; r < n; r++) {
-                        wanted[m] = r;
-                        wantedBy[m++] = s;
-                    }
-                } else if (caughtUp && s.draftCount == k && rows > 0 && from + rows - 1 == last) {
-                    wanted[m] = n - 1;
-                    wantedBy[m++] = s;
-                }
-            }
-            if (n == 0) {
-                continue;
-            }
-            net.draft(k, new Step(tokens, positions, slots, n), model.kv(), Arrays.copyOf(wanted, m));
-            argmax(net, m);
-            for (int i = 0; i < m; i++) {
-                Sequence s = wantedBy[i];
-                if (s.evaluation != null) {
-                    net.readLogits(i, row);
-                    s.evaluation.accept(positions[wanted[i]], row);
-                    continue;
-                }
-                int budget = Math.min(s.request.maxTokens() - s.generated() - 1,
-                        model.contextLength() - s.length() - 1);
-                if (k != s.draftCount || k >= budget) {
-                    continue;
-                }
-                SamplingParams p = s.request.sampling();
-                if (p.temperature() == 0) {
-                    s.drafts[k] = sampled[i];
-                } else {
-                    net.readLogits(i, row);
-                    if (s.draftProbs == null) {
-                        s.draftProbs = new float[s.draftLimit][row.length];
-                    }
-                    sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
-                    s.drafts[k] = Sampling.draw(s.draftProbs[k], model.vocab(), uniform(s));
-                }
-                s.draftCount = k + 1;
-            }
-        }
-        long nanos = System.nanoTime() - start;
-        for (Sequence s : drafting) {
-            s.draftNanos += nanos;
         }
     }
 }

@@ -6,7 +6,9 @@ import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.GenerationStats;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
+import io.tessera.api.model.OutputConstraint;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -36,10 +38,16 @@ final class Sequence {
     int steps;           // main-model steps after the prefill
 
     // speculation (spec §4): block k has final KV up to position mtpDone[k]; drafts[j] proposes token length()+j
-    final int draftLimit;
+    final int draftLimit;            // most drafts per step (MTP heads used)
+    final boolean adaptive;          // the draft policy chooses each step's count; else always draftLimit
     final int[] mtpDone;
     final int[] drafts;
     int draftCount;
+    int draftAllowed;                // this round: drafts the heads and the budget allow
+    int draftTarget;                 // this round: drafts the policy chose
+    final int[] catchUp;             // this round: rows block k would run for this sequence
+    final Acceptance acceptance;
+    final long[] draftSteps;         // decode steps that verified k drafts (index k)
     float[][] draftProbs;            // sampling only: q of each draft
     final long[] proposed;
     final long[] accepted;
@@ -48,13 +56,15 @@ final class Sequence {
 
     // penalties: how often each id was generated so far (null without penalties)
     final int[] counts;
+    final Constraint constraint;   // the request's grammar, or null
+    final Map<Integer, Float> logitBias;
 
     // routing record (R3): experts[position][layer], filled for MoE layers of positions the main model ran
     private int[][][] routing = new int[0][][];
     private final int layers;
 
-    Sequence(GenerationRequest request, Set<Integer> stop, GenerationListener listener,
-             Generator.LogitsConsumer evaluation, int draftLimit, int layers, int vocab) {
+    Sequence(GenerationRequest request, OutputConstraint output, Set<Integer> stop, GenerationListener listener,
+             Generator.LogitsConsumer evaluation, int draftLimit, boolean adaptive, int layers, int vocab) {
         this.request = request;
         this.listener = listener;
         this.evaluation = evaluation;
@@ -64,6 +74,10 @@ final class Sequence {
         this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.max(16, request.maxTokens()));
         this.length = promptLength;
         this.draftLimit = draftLimit;
+        this.adaptive = adaptive;
+        this.catchUp = new int[draftLimit];
+        this.acceptance = new Acceptance(draftLimit, DraftPolicy.SEQUENCE_DECAY);
+        this.draftSteps = new long[draftLimit + 1];
         this.layers = layers;
         this.mtpDone = new int[draftLimit];
         Arrays.fill(mtpDone, -1);
@@ -71,11 +85,13 @@ final class Sequence {
         this.proposed = new long[draftLimit];
         this.accepted = new long[draftLimit];
         this.counts = request.sampling().penalized() ? new int[vocab] : null;
+        this.logitBias = output.logitBias();
+        this.constraint = output.grammar() == null ? null : new Constraint(output.grammar(), stop);
     }
 
-    /** Whether the next token is drawn on the host from logits read back (penalties, log-probabilities). */
+    /** Whether the next token is drawn on the host from logits read back (penalties, logit bias, log-probabilities). */
     boolean hostSampling() {
-        return counts != null || request.logprobs() >= 0;
+        return counts != null || request.logprobs() >= 0 || !logitBias.isEmpty();
     }
 
     /** Whether position {@code p} replays the request's routing record. */
@@ -142,9 +158,14 @@ final class Sequence {
         long now = System.nanoTime();
         long prefill = (prefilled == 0 ? now : prefilled) - submitted;
         GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, steps,
-                accepted.clone(), proposed.clone(), draftNanos, verifyNanos);
+                accepted.clone(), proposed.clone(), draftNanos, verifyNanos, draftSteps.clone());
         result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
                 stats, request.recordRouting() ? routingRecord() : null));
+    }
+
+    /** Ends the sequence with an error the caller sees ({@code result} completes exceptionally; idempotent). */
+    void fail(Throwable failure) {
+        result.completeExceptionally(failure);
     }
 
     /** The experts of every position whose token the main model ran and kept; dense layers are empty. */

@@ -25,19 +25,37 @@ class EngineConfigTest {
     void stringsFromACfgFileParse() {
         List<String> problems = new ArrayList<>();
         EngineConfig c = EngineConfig.parse(Map.of("maxRows", " 32", "sequences", "8", "contextLength", 2048L,
-                "queueLimit", 5, "waitSeconds", "0", "backend", "reference "), EngineConfig.DEFAULTS, problems);
-        assertEquals(new EngineConfig(32, 8, 2048, 5, 0, "reference"), c);
+                "queueLimit", 5, "waitSeconds", "0", "backend", "reference ", "speculation", " 2"), EngineConfig.DEFAULTS,
+                problems);
+        assertEquals(new EngineConfig(32, 8, 2048, 5, 0, "reference", "2"), c);
+        assertEquals(2, c.draftTokens());
         assertTrue(problems.isEmpty(), problems.toString());
     }
 
     @Test
+    void speculationSettings() {
+        List<String> problems = new ArrayList<>();
+        assertEquals(EngineConfig.ADAPTIVE, EngineConfig.DEFAULTS.draftTokens());
+        assertEquals(0, EngineConfig.parse(Map.of("speculation", "OFF"), EngineConfig.DEFAULTS, problems)
+                .draftTokens());
+        assertEquals(0, EngineConfig.parse(Map.of("speculation", "0"), EngineConfig.DEFAULTS, problems)
+                .draftTokens());
+        assertEquals(3, EngineConfig.parse(Map.of("speculation", "3"), EngineConfig.DEFAULTS, problems)
+                .draftTokens());
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals("adaptive", EngineConfig.parse(Map.of("speculation", "sometimes"), EngineConfig.DEFAULTS,
+                problems).speculation());
+        assertTrue(problems.getFirst().contains("speculation=sometimes not applied"), problems.toString());
+    }
+
+    @Test
     void aBadValueIsReportedAndKeepsThePreviousOneWhileAMissingOneIsTheDefault() {
-        EngineConfig previous = new EngineConfig(16, 2, 1024, 9, 30, "cpu");
+        EngineConfig previous = new EngineConfig(16, 2, 1024, 9, 30, "cpu", "off");
         List<String> problems = new ArrayList<>();
         EngineConfig c = EngineConfig.parse(Map.of("maxRows", "many", "sequences", "0", "contextLength",
-                "99999999999"), previous, problems);
-        assertEquals(new EngineConfig(16, 2, 1024, 64, 60, ""), c);
-        assertEquals(3, problems.size(), problems.toString());
+                "99999999999", "speculation", "4"), previous, problems);
+        assertEquals(new EngineConfig(16, 2, 1024, 64, 60, "", "off"), c);
+        assertEquals(4, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("maxRows=many not applied") && problems.get(0).contains("keeping 16"),
                 problems.get(0));
     }

@@ -11,13 +11,24 @@ final class ApiException extends RuntimeException {
     final String type;
     final String param;
     final String code;
+    final int retryAfterSeconds;   // sent as Retry-After when > 0
 
     ApiException(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, 0);
+    }
+
+    ApiException(int status, String type, String param, String code, String message, int retryAfterSeconds) {
         super(message);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** 503: the server cannot take the request now (shutting down, model failed); try again after a while. */
+    static ApiException unavailable(String message, int retryAfterSeconds) {
+        return new ApiException(503, "server_error", null, "service_unavailable", message, retryAfterSeconds);
     }
 
     /** 400 invalid_request_error naming the parameter at fault. */

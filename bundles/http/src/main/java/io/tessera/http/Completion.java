@@ -3,7 +3,10 @@ package io.tessera.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tessera.api.model.GenerationListener;
+import io.tessera.api.grammar.Grammar;
+import io.tessera.api.grammar.SchemaValidator;
 import io.tessera.api.model.GenerationRequest;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.RoutingRecord;
@@ -11,6 +14,7 @@ import io.tessera.api.model.SamplingParams;
 import io.tessera.api.model.TokenLogprob;
 import io.tessera.api.tokenizer.OutputParser.Delta;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,9 +33,17 @@ import java.util.concurrent.TimeUnit;
  * events, so the engine's listeners never block.
  */
 final class Completion {
-    private sealed interface Event permits TokenEvent, EndEvent { int index(); }
+    private sealed interface Event permits TokenEvent, EndEvent, AbortEvent { }
     private record TokenEvent(int index, int id, TokenLogprob logprob) implements Event { }
     private record EndEvent(int index, GenerationResult result, Throwable failure) implements Event { }
+    /** The server ends the request before its generations end (it is shutting down). */
+    private record AbortEvent(ApiException reason) implements Event { }
+
+    /** Writes something harmless to the client while nothing else goes out, so that a departure shows. */
+    @FunctionalInterface
+    interface Heartbeat {
+        void beat() throws IOException;
+    }
 
     private final Job job;
     private final Tokenizer tokenizer;
@@ -39,46 +51,62 @@ final class Completion {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final List<Choice> choices = new ArrayList<>();
+    private final Grammar grammar;
+    private final SchemaValidator validator;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private static final long BEAT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private final long deadline;   // System.nanoTime() after which the request ends with a timeout
+    private final long timeoutSeconds;
+    // the generations: started on the servlet thread only (submit, then as earlier ones end)
+    private Generator generator;
+    private int maxTokens;
+    private long seed;
+    private int started;
+    private volatile boolean cancelled;
 
-    Completion(Job job, Tokenizer tokenizer, int[] prompt) {
+    /**
+     * {@code grammar} constrains the output (or null); {@code validator} checks tool calls (or null); the request
+     * ends with a timeout after {@code timeoutSeconds}.
+     */
+    Completion(Job job, Tokenizer tokenizer, int[] prompt, Grammar grammar, SchemaValidator validator,
+               long timeoutSeconds) {
         this.job = job;
         this.tokenizer = tokenizer;
         this.prompt = prompt;
+        this.grammar = grammar;
+        this.validator = validator;
+        this.timeoutSeconds = timeoutSeconds;
+        this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         this.id = (job.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     }
 
-    /**
-     * Submits the n generations; if one is refused the others are cancelled and the refusal becomes a 429 (queue
-     * full) or a 400 (a field the engine rejects).
-     */
-    void submit(Generator generator, int maxTokens) {
-        long seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
-        for (int i = 0; i < job.n(); i++) {
-            Choice choice = new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()),
-                    job.chat() ? tokenizer.newOutputParser(job.tools()) : null);
-            GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
-                    new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + i, job.frequencyPenalty(),
-                            job.presencePenalty()),
-                    tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
-            int index = i;
-            try {
-                choice.generation = generator.submit(request, new GenerationListener() {
-                    @Override
-                    public void onTokens(int[] ids) {
-                        for (int t : ids) {
-                            events.add(new TokenEvent(index, t, null));
-                        }
-                    }
+    private OutputParser parser() {
+        if (!job.chat()) {
+            return null;
+        }
+        OutputParser parser = tokenizer.newOutputParser(job.tools());
+        return validator == null ? parser : new ValidatingParser(parser, job.tools(), validator);
+    }
 
-                    @Override
-                    public void onToken(int token, TokenLogprob logprob) {
-                        events.add(new TokenEvent(index, token, logprob));
-                    }
-                });
+    /**
+     * Submits the n generations, at most {@code share} at a time (one request must not hold every KV slot: the
+     * rest start as earlier ones end, behind what other requests queued meanwhile). If one of the first is refused
+     * the others are cancelled and the refusal becomes a 429 (queue full) or a 400 (a field the engine rejects); a
+     * later one that is refused ends its choice with that error.
+     */
+    void submit(Generator generator, int maxTokens, int share) {
+        this.generator = generator;
+        this.maxTokens = maxTokens;
+        seed = job.seed() != null ? job.seed() : ThreadLocalRandom.current().nextLong();
+        for (int i = 0; i < job.n(); i++) {
+            choices.add(new Choice(i, tokenizer.newDecoder(), new StopMatcher(job.stop()), parser()));
+        }
+        while (started < Math.min(job.n(), Math.max(1, share))) {
+            try {
+                start(choices.get(started));
             } catch (IllegalStateException e) {
                 cancel();
-                throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage());
+                throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage(), 1);
             } catch (IllegalArgumentException e) {
                 cancel();
                 String message = e.getMessage() == null ? "invalid request" : e.getMessage();
@@ -86,31 +114,113 @@ final class Completion {
                 throw new ApiException(400, "invalid_request_error", param,
                         message.contains("context length") ? "context_length_exceeded" : null, message);
             }
-            choices.add(choice);
-            choice.generation.result().whenComplete((r, x) -> events.add(new EndEvent(index, r, x)));
         }
     }
 
-    /** Stops every generation (the client went away or a sibling was refused). */
+    private void start(Choice choice) {
+        int index = choice.index;
+        GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
+                new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + index, job.frequencyPenalty(),
+                        job.presencePenalty()),
+                tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+        OutputConstraint output = new OutputConstraint(grammar, job.structured().bias());
+        choice.generation = generator.submit(request, output, new GenerationListener() {
+            @Override
+            public void onTokens(int[] ids) {
+                for (int t : ids) {
+                    onToken(t, null);
+                }
+            }
+
+            /** The stop token that ends a generation is not text (a JSON answer must parse as is). */
+            @Override
+            public void onToken(int token, TokenLogprob logprob) {
+                if (!request.stopTokens().contains(token)) {
+                    events.add(new TokenEvent(index, token, logprob));
+                }
+            }
+        });
+        started++;
+        choice.generation.result().whenComplete((r, x) -> events.add(new EndEvent(index, r, x)));
+    }
+
+    /** A choice ended: the next one not yet started starts (on the servlet thread, which drains the events). */
+    private void startNext() {
+        if (started == choices.size() || cancelled) {
+            return;
+        }
+        Choice next = choices.get(started);
+        try {
+            start(next);
+        } catch (RuntimeException refused) {
+            started++;
+            events.add(new EndEvent(next.index, null, refused));
+        }
+    }
+
+    /** Stops every generation (the client went away or a sibling was refused); none starts any more. */
     void cancel() {
+        cancelled = true;
         for (Choice c : choices) {
-            c.generation.cancel();
+            if (c.generation != null) {
+                c.generation.cancel();
+            }
         }
     }
 
-    /** Runs to the end without writing, then returns the whole response. */
-    ObjectNode collect() throws InterruptedException {
+    /** Ends the request now with {@code reason} (an error event for a stream); its generations are cancelled. */
+    void abort(ApiException reason) {
+        events.add(new AbortEvent(reason));
+    }
+
+    /**
+     * The next event, waiting at most {@code millis}; null when none came. Past the deadline (or on {@link #abort})
+     * the generations are cancelled and the reason thrown.
+     */
+    private Event next(long millis) throws InterruptedException {
+        Event e = events.poll(millis, TimeUnit.MILLISECONDS);
+        if (e instanceof AbortEvent abort) {
+            cancel();
+            throw abort.reason();
+        }
+        if (e == null && System.nanoTime() - deadline > 0) {
+            cancel();
+            throw new ApiException(504, "server_error", null, "timeout", "the request did not finish within "
+                    + timeoutSeconds + " s (requestTimeoutSeconds)");
+        }
+        return e;
+    }
+
+    /**
+     * Runs to the end, then returns the whole response. From the first second on, {@code heartbeat} runs every
+     * quarter second: the servlet API shows a client that left only when something is written to it, and the first
+     * write to a closed connection usually still succeeds.
+     *
+     * @throws IOException the heartbeat found the client gone: every generation is cancelled
+     */
+    ObjectNode collect(Heartbeat heartbeat) throws InterruptedException, IOException {
+        long nextBeat = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         int open = choices.size();
         while (open > 0) {
-            Event e = events.take();
-            Choice c = choices.get(e.index());
+            Event e = next(TimeUnit.NANOSECONDS.toMillis(BEAT_NANOS));
+            if (System.nanoTime() - nextBeat > 0) {
+                nextBeat = System.nanoTime() + BEAT_NANOS;
+                try {
+                    heartbeat.beat();
+                } catch (IOException gone) {
+                    cancel();
+                    throw gone;
+                }
+            }
             if (e instanceof TokenEvent t) {
-                c.token(t.id(), t.logprob());
+                choices.get(t.index()).token(t.id(), t.logprob());
             } else if (e instanceof EndEvent end) {
+                Choice c = choices.get(end.index());
                 c.result = end.result();
                 c.failure = end.failure();
                 c.finish();
                 open--;
+                startNext();
             }
         }
         failIfAnyFailed();
@@ -147,9 +257,11 @@ final class Completion {
      * Streams the response as server-sent events ending with {@code data: [DONE]}. A comment line goes out every
      * second while nothing else does, so a client that left is noticed even while its prompt waits or prefills.
      *
+     * @return null when every generation ended, else why the stream was cut short ({@link InFlight#TIMEOUT},
+     *         {@link InFlight#SHUTDOWN}): it then ended with an error event and {@code [DONE]}
      * @throws IOException the client went away: every generation is cancelled (their KV is freed at the next step)
      */
-    void stream(OutputStream out) throws IOException, InterruptedException {
+    String stream(OutputStream out) throws IOException, InterruptedException {
         try {
             if (job.chat()) {
                 for (Choice c : choices) {
@@ -165,25 +277,33 @@ final class Completion {
             }
             int open = choices.size();
             while (open > 0) {
-                Event e = events.poll(1, TimeUnit.SECONDS);
+                Event e;
+                try {
+                    e = next(1000);
+                } catch (ApiException timeoutOrShutdown) {
+                    sendError(out, timeoutOrShutdown.getMessage());
+                    return timeoutOrShutdown.status == 504 ? InFlight.TIMEOUT : InFlight.SHUTDOWN;
+                }
                 if (e == null) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
                     continue;
                 }
-                Choice c = choices.get(e.index());
                 if (e instanceof TokenEvent t) {
+                    Choice c = choices.get(t.index());
                     int before = c.logprobs.size();
                     Delta d = c.token(t.id(), t.logprob());
                     sendDelta(out, c, d, c.logprobs.subList(before, c.logprobs.size()), null);
                 } else if (e instanceof EndEvent end) {
+                    Choice c = choices.get(end.index());
                     c.result = end.result();
                     c.failure = end.failure();
                     open--;
+                    startNext();
                     if (c.failure != null || c.result.finish() == GenerationResult.Finish.ERROR) {
-                        sendError(out, c);
+                        sendError(out, failureMessage(c));
                         cancel();
-                        return;
+                        return null;
                     }
                     sendDelta(out, c, c.finish(), List.of(), c.finishReason());
                 }
@@ -198,6 +318,7 @@ final class Completion {
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
+            return null;
         } catch (IOException | RuntimeException | InterruptedException e) {
             cancel();
             throw e;
@@ -239,10 +360,15 @@ final class Completion {
         send(out, chunk);
     }
 
-    private void sendError(OutputStream out, Choice c) throws IOException {
+    private static String failureMessage(Choice c) {
+        Throwable failure = c.failure instanceof java.util.concurrent.CompletionException x && x.getCause() != null
+                ? x.getCause() : c.failure;
+        return "generation failed: " + (failure != null ? failure.getMessage() : "the engine ended it with an error");
+    }
+
+    private void sendError(OutputStream out, String message) throws IOException {
         ObjectNode error = Json.MAPPER.createObjectNode();
-        error.putObject("error").put("message", "generation failed: " + (c.failure != null ? c.failure.getMessage()
-                : "the engine ended it with an error")).put("type", "server_error").putNull("param")
+        error.putObject("error").put("message", message).put("type", "server_error").putNull("param")
                 .putNull("code");
         send(out, error);
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -258,8 +384,7 @@ final class Completion {
     private void failIfAnyFailed() {
         for (Choice c : choices) {
             if (c.failure != null || c.result.finish() == GenerationResult.Finish.ERROR) {
-                throw new ApiException(500, "server_error", null, null, "generation failed: "
-                        + (c.failure != null ? c.failure.getMessage() : "the engine ended it with an error"));
+                throw new ApiException(500, "server_error", null, null, failureMessage(c));
             }
         }
     }

@@ -22,8 +22,26 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     int maxTokens() default 2048;
 
     @AttributeDefinition(description = "Longest prompt in tokens")
-    int maxPromptTokens() default 8192;
+    int maxPromptTokens() default 3584;
 
     @AttributeDefinition(description = "Largest n (choices per request)")
     int maxChoices() default 8;
+
+    @AttributeDefinition(description = "Longest a request may run, in seconds, before it ends with a timeout")
+    int requestTimeoutSeconds() default 600;
+
+    @AttributeDefinition(description = "On shutdown, seconds in-flight requests may take to finish before they are "
+            + "ended with an error")
+    int drainSeconds() default 30;
+
+    @AttributeDefinition(description = "Seconds a connection may send or read nothing before it is closed (Felix "
+            + "HTTP's org.apache.felix.http.timeout): slow and half-open clients")
+    int idleTimeoutSeconds() default 30;
+
+    @AttributeDefinition(description = "Without an API key, the Host (and Origin) names served, comma-separated; * "
+            + "for any (guards a local server against DNS rebinding and cross-site requests)")
+    String allowedHosts() default "localhost,127.0.0.1,::1";
+
+    @AttributeDefinition(description = "Largest tessera_routing answer: positions (prompt + max_tokens) × n")
+    int maxRoutingPositions() default 65536;
 }

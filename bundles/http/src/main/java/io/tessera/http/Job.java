@@ -20,9 +20,11 @@ import java.util.List;
  * @param routing        return the routing record (extension {@code tessera_routing})
  * @param replay         routing record to replay (extension {@code tessera_replay_routing}), or null
  * @param draftTokens    speculative drafts per step (extension {@code tessera_draft_tokens}), -1 the model's default
+ * @param structured     response_format, a forced tool_choice and logit_bias
  */
 record Job(boolean chat, String model, List<ChatMessage> messages, List<ToolSpec> tools, boolean thinking,
            String prompt, int[] promptIds, Integer maxTokens, float temperature, float topP, int topK, Long seed,
            float frequencyPenalty, float presencePenalty, List<String> stop, int n, boolean stream,
-           boolean includeUsage, int logprobs, boolean routing, RoutingRecord replay, int draftTokens) {
+           boolean includeUsage, int logprobs, boolean routing, RoutingRecord replay, int draftTokens,
+           StructuredOutput structured) {
 }

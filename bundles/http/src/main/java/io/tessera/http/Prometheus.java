@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /** The {@code /metrics} page in Prometheus' text format (version 0.0.4). */
@@ -12,8 +13,14 @@ final class Prometheus {
     private Prometheus() {
     }
 
-    static String text(List<ModelMetrics> models, Map<Integer, LongAdder> responses, int active) {
+    static String text(List<ModelMetrics> models, Map<Integer, LongAdder> responses, int active,
+                       Map<String, Long> endedEarly) {
         StringBuilder out = new StringBuilder();
+        out.append("# HELP tessera_requests_ended_early_total Completion requests ended before their generations: "
+                        + "the client left, the request timed out, the server shut down\n")
+                .append("# TYPE tessera_requests_ended_early_total counter\n");
+        endedEarly.forEach((why, n) -> out.append("tessera_requests_ended_early_total{reason=\"").append(why)
+                .append("\"} ").append(n).append('\n'));
         gauge(out, models, "tessera_tokens_per_second", "Generated tokens per second (last 10 s)",
                 ModelMetrics::tokensPerSecond);
         gauge(out, models, "tessera_queue_depth", "Requests waiting for a KV slot", ModelMetrics::queued);
@@ -30,6 +37,12 @@ final class Prometheus {
         counter(out, models, "tessera_steps_total", "Main-model passes (one ragged batch each)", ModelMetrics::steps);
         counter(out, models, "tessera_decode_steps_total", "Decode steps of sequences past their prefill, summed over "
                 + "sequences", ModelMetrics::decodeSteps);
+        labelled(out, models, "tessera_draft_steps_total", "Decode steps by the speculative drafts they verified "
+                + "(the chosen-k histogram)", "drafts", ModelMetrics::draftSteps);
+        labelled(out, models, "tessera_draft_proposed_total", "Drafts proposed by each MTP head", "head",
+                ModelMetrics::proposedPerHead);
+        labelled(out, models, "tessera_draft_accepted_total", "Drafts of each MTP head accepted", "head",
+                ModelMetrics::acceptedPerHead);
         out.append("# HELP tessera_expert_tokens_total Tokens routed to each expert (one step in "
                         + "tessera_expert_load_sample_every is counted)\n")
                 .append("# TYPE tessera_expert_tokens_total counter\n");
@@ -55,6 +68,20 @@ final class Prometheus {
                 .append("# TYPE tessera_http_active_requests gauge\n")
                 .append("tessera_http_active_requests ").append(active).append('\n');
         return out.toString();
+    }
+
+    /** A counter family with one series per index of {@code values}, labelled {@code label="index"}. */
+    private static void labelled(StringBuilder out, List<ModelMetrics> models, String name, String help,
+                                 String label, Function<ModelMetrics, long[]> values) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" counter\n");
+        for (ModelMetrics m : models) {
+            long[] counts = values.apply(m);
+            for (int i = 0; i < counts.length; i++) {
+                out.append(name).append("{model=\"").append(label(m.model())).append("\",").append(label)
+                        .append("=\"").append(i).append("\"} ").append(counts[i]).append('\n');
+            }
+        }
     }
 
     private static void gauge(StringBuilder out, List<ModelMetrics> models, String name, String help,

@@ -30,6 +30,7 @@ final class RequestParser {
         String model = string(body, "model", true);
         List<ChatMessage> messages = List.of();
         List<ToolSpec> tools = List.of();
+        JsonNode forcedChoice = null;
         boolean thinking = false;
         String prompt = null;
         int[] promptIds = null;
@@ -41,6 +42,8 @@ final class RequestParser {
             String choice = toolChoice(body.get("tool_choice"));
             if (choice.equals("none")) {
                 tools = List.of();
+            } else if (!choice.equals("auto")) {
+                forcedChoice = body.get("tool_choice");
             }
             JsonNode kwargs = body.get("chat_template_kwargs");
             if (present(kwargs)) {
@@ -94,14 +97,7 @@ final class RequestParser {
         if (bestOf != null && bestOf != (n == null ? 1 : n)) {
             throw ApiException.invalid("best_of", "best_of other than n is not supported");
         }
-        JsonNode bias = body.get("logit_bias");
-        if (present(bias) && !(bias.isObject() && bias.isEmpty())) {
-            throw ApiException.invalid("logit_bias", "logit_bias is not supported");
-        }
-        JsonNode format = body.get("response_format");
-        if (present(format) && !(format.isObject() && "text".equals(format.path("type").asText(null)))) {
-            throw ApiException.invalid("response_format", "only response_format {\"type\": \"text\"} is supported");
-        }
+        StructuredOutput structured = StructuredOutput.parse(body, chat, tools, forcedChoice);
         float temperature = number(body, "temperature", 0, 2, 1);
         float topP = number(body, "top_p", 0, 1, 1);
         if (topP == 0) {
@@ -133,7 +129,7 @@ final class RequestParser {
                 topK == null ? 0 : topK, seed, number(body, "frequency_penalty", -2, 2, 0),
                 number(body, "presence_penalty", -2, 2, 0), stop(body.get("stop")), n == null ? 1 : n, stream,
                 includeUsage, logprobs, bool(body, "tessera_routing", false, "tessera_routing"),
-                replay(body.get("tessera_replay_routing")), drafts == null ? -1 : drafts);
+                replay(body.get("tessera_replay_routing")), drafts == null ? -1 : drafts, structured);
     }
 
     private static boolean present(JsonNode node) {
@@ -350,16 +346,19 @@ final class RequestParser {
         return List.copyOf(tools);
     }
 
-    /** "auto" (default) or "none"; forcing a call ("required", a named function) is refused. */
+    /** "auto" (default), "none", "required", or "function" for a named function ({@link StructuredOutput}). */
     private static String toolChoice(JsonNode v) {
         if (!present(v)) {
             return "auto";
         }
-        if (v.isTextual() && (v.asText().equals("auto") || v.asText().equals("none"))) {
+        if (v.isTextual() && List.of("auto", "none", "required").contains(v.asText())) {
             return v.asText();
         }
-        throw ApiException.invalid("tool_choice", "tool_choice: only \"auto\" and \"none\" are supported (the model "
-                + "cannot be forced to call a tool)");
+        if (v.isObject()) {
+            return "function";
+        }
+        throw ApiException.invalid("tool_choice", "tool_choice must be \"auto\", \"none\", \"required\" or "
+                + "{\"type\": \"function\", \"function\": {\"name\": ...}}");
     }
 
     /** {@code {"start_position": int, "experts": [[[int]]]}}: experts[token][layer][k]. */

@@ -9,6 +9,7 @@ import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
 import io.tessera.api.model.Generator;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.IncrementalDecoder;
@@ -68,6 +69,10 @@ class CompletionTest {
             return null;
         }
 
+        public byte[] tokenBytes(int id) {
+            return null;
+        }
+
         public Set<Integer> stopTokens() {
             return Set.of();
         }
@@ -84,12 +89,17 @@ class CompletionTest {
     /** Accepts {@code room} generations, then refuses as the engine does: with the given exception. */
     private static final class Engine implements Generator {
         final List<Boolean> cancelled = new ArrayList<>();
+        final List<CompletableFuture<GenerationResult>> results = new java.util.concurrent.CopyOnWriteArrayList<>();
         final RuntimeException refusal;
         int room;
 
         Engine(int room, RuntimeException refusal) {
             this.room = room;
             this.refusal = refusal;
+        }
+
+        public Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener) {
+            return submit(request, listener);
         }
 
         public Generation submit(GenerationRequest request, GenerationListener listener) {
@@ -99,6 +109,7 @@ class CompletionTest {
             int index = cancelled.size();
             cancelled.add(false);
             CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+            results.add(result);
             return new Generation() {
                 public void cancel() {
                     cancelled.set(index, true);
@@ -121,17 +132,40 @@ class CompletionTest {
 
     private static Job job(int n) {
         return new Job(false, "m", List.of(), List.of(), false, "abc", null, 4, 0f, 1f, 0, 1L, 0f, 0f, List.of(), n,
-                false, false, -1, false, null, -1);
+                false, false, -1, false, null, -1, StructuredOutput.NONE);
     }
 
     @Test
     void aFullQueueIs429AndCancelsTheChoicesAlreadySubmitted() {
         Engine engine = new Engine(2, new IllegalStateException("model 'm' has 64 requests waiting"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}).submit(engine, 4));
+                () -> new Completion(job(3), LETTERS, new int[] {0, 1, 2}, null, null, 60)
+                        .submit(engine, 4, Integer.MAX_VALUE));
         assertEquals(429, e.status);
         assertEquals("rate_limit_exceeded", e.code);
         assertEquals(List.of(true, true), engine.cancelled);
+    }
+
+    @Test
+    void aRequestHoldsAtMostItsShareOfSlotsAndTheRestStartAsEarlierOnesEnd() throws Exception {
+        Engine engine = new Engine(3, new IllegalStateException("full"));
+        Completion completion = new Completion(job(3), LETTERS, new int[] {0}, null, null, 60);
+        completion.submit(engine, 4, 2);
+        assertEquals(2, engine.results.size(), "two of three start at once");
+        Thread finisher = Thread.ofVirtual().start(() -> {
+            for (int done = 0; done < 3; done++) {
+                while (engine.results.size() <= done) {
+                    Thread.onSpinWait();
+                }
+                if (done == 0) {
+                    assertEquals(2, engine.results.size(), "the third waits for a slot of its own request");
+                }
+                engine.results.get(done).complete(new GenerationResult(new int[0],
+                        GenerationResult.Finish.LENGTH, 1, null, null));
+            }
+        });
+        assertEquals(3, completion.collect(() -> { }).path("choices").size());
+        finisher.join();
     }
 
     @Test
@@ -139,7 +173,8 @@ class CompletionTest {
         Engine engine = new Engine(0, new IllegalArgumentException("prompt: 9000 tokens + max_tokens 4 exceed the "
                 + "context length 4096"));
         ApiException e = assertThrows(ApiException.class,
-                () -> new Completion(job(1), LETTERS, new int[] {0}).submit(engine, 4));
+                () -> new Completion(job(1), LETTERS, new int[] {0}, null, null, 60)
+                        .submit(engine, 4, Integer.MAX_VALUE));
         assertEquals(400, e.status);
         assertEquals("context_length_exceeded", e.code);
         assertEquals("prompt", e.param);

@@ -15,9 +15,10 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 
 /**
  * The import ranges bnd derives from {@code @ProviderType}/{@code @ConsumerType}: a bundle that implements a
- * provider type of an api package accepts only that package's minor line ({@code [0.2,0.3)} for the 0.2 packages), so an api
- * with a new method is never wired to an implementation that lacks it; a bundle that only calls the package accepts
- * every compatible version ({@code [0.2,1)}).
+ * provider type of an api package accepts only that package's minor line ({@code [0.2,0.3)} for a package at
+ * 0.2), so an api with a new method is never wired to an implementation that lacks it; a bundle that only calls
+ * the package accepts every compatible version ({@code [0.2,1)}). Kernel, model, tokenizer and checkpoint are at
+ * 0.2 (model families; structured outputs: maskLogits, OutputConstraint, tokenBytes), grammar at 0.1.
  */
 public class ApiImportRangesTest {
 
@@ -40,6 +41,7 @@ public class ApiImportRangesTest {
             assertEquals("[0.2.0,0.3.0)", importRange(provider, "io.tessera.api.model"), provider);
         }
         assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.tokenizer", "io.tessera.api.tokenizer"));
+        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.grammar", "io.tessera.api.grammar"));
         assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
     }
 
@@ -49,6 +51,7 @@ public class ApiImportRangesTest {
         assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.engine", "io.tessera.api.kernel"));
         assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.shell", "io.tessera.api.model"));
         assertEquals("[0.2.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.model"));
+        assertEquals("[0.1.0,1.0.0)", importRange("io.tessera.http", "io.tessera.api.grammar"));
     }
 
     /** The version range of the bundle's wired import of the package, as the framework parsed it. */

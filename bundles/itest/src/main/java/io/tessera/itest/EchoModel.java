@@ -9,6 +9,7 @@ import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelMetrics;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.tokenizer.Tokenizer;
 import io.tessera.api.tokenizer.TokenizerFactory;
 import java.nio.file.Path;
@@ -82,6 +83,13 @@ public class EchoModel implements ModelRegistry, Generator {
     @Override
     public boolean unload(String name) {
         return registry.unload(name);
+    }
+
+    /** The echo model answers the text it is given, whatever the constraint; other models get it. */
+    @Override
+    public Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener) {
+        return NAME.equals(request.model()) ? submit(request, listener)
+                : generator.submit(request, constraint, listener);
     }
 
     @Override

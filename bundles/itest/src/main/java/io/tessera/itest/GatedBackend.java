@@ -11,7 +11,13 @@ import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
 import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
+import java.util.Hashtable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 
 /**
  * A test backend that serves through a real one (its handles are the real backend's) and lets a test act at an
@@ -35,6 +41,26 @@ final class GatedBackend implements KernelBackend {
         this.real = real;
         this.gate = gate;
         this.allocationFailure = allocationFailure;
+    }
+
+    /** Registers this backend under its name with {@code ranking} (a low one, so nothing picks it by chance). */
+    ServiceRegistration<KernelBackend> register(BundleContext context, int ranking) {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(KernelBackend.BACKEND, name);
+        properties.put(Constants.SERVICE_RANKING, ranking);
+        return context.registerService(KernelBackend.class, this, properties);
+    }
+
+    /** Waits (bounded) for a latch a gate hook counts down, or fails the test. */
+    static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** The highest position of any row this backend ran. */
@@ -135,6 +161,11 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        real.matmulRows(x, w, ids, n, y);
+    }
+
+    @Override
     public void add(Buffer acc, Buffer x, int n) {
         real.add(acc, x, n);
     }
@@ -179,6 +210,11 @@ final class GatedBackend implements KernelBackend {
     @Override
     public void experts(Buffer x, ExpertWeights experts, Buffer ids, Buffer weights, int n, Buffer out) {
         real.experts(x, experts, ids, weights, n, out);
+    }
+
+    @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        real.maskLogits(logits, allowed, n);
     }
 
     @Override

@@ -141,7 +141,7 @@ public class HotSwapTest {
                         prepared.countDown();
                     }
                 });
-                await(prepared);   // this step ends, then the swap commits
+                GatedBackend.await(prepared);   // this step ends, then the swap commits
             }
             return true;
         }, null);
@@ -189,7 +189,7 @@ public class HotSwapTest {
                     registry.notices().toString());
             CountDownLatch started = new CountDownLatch(2);
             Generation inFlight = generator.submit(request("refuse", prompt, 60, 0), ids -> started.countDown());
-            await(started);
+            GatedBackend.await(started);
             IllegalStateException refused = assertThrows(IllegalStateException.class,
                     () -> registry.useBackend("refuse", "full", null));
             assertTrue(refused.getMessage().contains("no room for the KV pool"), refused.getMessage());
@@ -217,7 +217,7 @@ public class HotSwapTest {
             CountDownLatch started = new CountDownLatch(8);
             Generation inFlight = generator.submit(request("bundle-swap", prompt, 160, 3),
                     ids -> started.countDown());
-            await(started);
+            GatedBackend.await(started);
             kernels.stop();
             assertEquals("reference", registry.info("bundle-swap").orElseThrow().backend());
             kernels.start();
@@ -269,14 +269,5 @@ public class HotSwapTest {
 
     private static GenerationRequest request(String model, int[] prompt, int maxTokens, int drafts) {
         return new GenerationRequest(model, prompt, maxTokens, SamplingParams.GREEDY, Set.of(), drafts, false, null);
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            assertTrue(latch.await(60, TimeUnit.SECONDS), "timed out");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }

@@ -239,10 +239,11 @@ public class HttpApiTest {
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tools\":{}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tools\":[{\"type\":\"retrieval\"}]}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"tool_choice\":\"required\"}"},
-                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"logit_bias\":{\"5\":10}}"},
+                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"logit_bias\":{\"5\":500}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"top_logprobs\":3}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"frequency_penalty\":5}"},
-                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"response_format\":{\"type\":\"json_object\"}}"},
+                new String[] {chat, "{\"model\":\"" + MODEL + "\"," + msgs + ",\"response_format\":{\"type\":\"json_schema\","
+                        + "\"json_schema\":{\"schema\":{\"type\":\"object\",\"patternProperties\":{}}}}}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
                         + "hello ".repeat(2000) + "\"}]}"},
                 new String[] {chat, "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
@@ -267,7 +268,7 @@ public class HttpApiTest {
         assertEquals(405, get("/v1/chat/completions").statusCode());
         // raw socket abuse: a truncated body, then garbage; the server must still answer afterwards
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n"
                     + "{\"model\":").getBytes(StandardCharsets.UTF_8));
         }
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -291,6 +292,10 @@ public class HttpApiTest {
                     .statusCode());
             assertEquals(200, post("/v1/completions", completion("hi", 2, ""), "Authorization", "Bearer s3cret")
                     .statusCode());
+            assertEquals(200, post("/v1/completions", completion("hi", 2, ""), "Authorization", "bearer s3cret")
+                    .statusCode(), "the scheme is case-insensitive");
+            assertEquals(200, raw("GET /v1/models HTTP/1.1\r\nHost: api.example\r\nAuthorization: Bearer s3cret"
+                    + "\r\nConnection: close\r\n\r\n").status(), "with a key, any host name may be used");
             assertEquals(200, get("/health").statusCode(), "health needs no key");
         } finally {
             update("io.tessera.http", httpConfig(Map.of()));
@@ -353,12 +358,97 @@ public class HttpApiTest {
         assertTrue(experts.isArray() && !experts.isEmpty(), routed.toString());
     }
 
+    /** A raw HTTP/1.1 exchange (headers Java's client will not send as given), read to the end. */
+    private static RawResponse raw(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int status = Integer.parseInt(answer.substring(9, 12));
+            return new RawResponse(status, answer.substring(0, answer.indexOf("\r\n\r\n")),
+                    answer.substring(answer.indexOf("\r\n\r\n") + 4));
+        }
+    }
+
+    private record RawResponse(int status, String headers, String body) {
+    }
+
+    /**
+     * Without an API key only loopback names are served (a page on another site cannot drive a local node through
+     * DNS rebinding or a cross-site POST); probes need no key and no name; every answer is JSON with a request id.
+     */
+    @Test
+    void withoutAKeyOnlyLoopbackNamesAreServed() throws Exception {
+        String body = completion("hi", 2, "");
+        String post = "POST /v1/completions HTTP/1.1\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                + "Content-Length: " + body.length() + "\r\n";
+        RawResponse rebound = raw(post + "Host: attacker.example:" + port + "\r\n\r\n" + body);
+        assertEquals(403, rebound.status(), rebound.body());
+        assertEquals("host_not_allowed", JSON.readTree(rebound.body()).path("error").path("code").asText());
+        assertEquals(403, raw(post + "Host: localhost\r\nOrigin: https://attacker.example\r\n\r\n" + body)
+                .status(), "a foreign Origin");
+        assertEquals(200, raw(post + "Host: LocalHost:" + port + "\r\nOrigin: http://localhost:3000\r\n\r\n" + body)
+                .status());
+        assertEquals(200, raw(post + "Host: [::1]:" + port + "\r\n\r\n" + body).status());
+        assertEquals(200, raw("GET /health/ready HTTP/1.1\r\nHost: 10.1.2.3\r\nConnection: close\r\n\r\n")
+                .status(), "a probe from anywhere");
+        RawResponse ambiguous = raw("GET /v1/%2e%2e/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertEquals(404, ambiguous.status());
+        assertTrue(JSON.readTree(ambiguous.body()).path("error").path("message").isTextual(), ambiguous.body());
+        assertTrue(ambiguous.headers().toLowerCase(java.util.Locale.ROOT).contains("x-request-id:"),
+                ambiguous.headers());
+    }
+
+    /**
+     * A non-streamed client that leaves is noticed (the leading whitespace the server writes while it waits fails)
+     * and its generation cancelled, running or still queued: the engine stops well before the tokens they asked for.
+     */
+    @Test
+    void aNonStreamedClientThatLeavesCancelsItsGeneration() throws Exception {
+        long before = endedEarly("client_left");
+        long generatedBefore = metric("tessera_generated_tokens_total{model=\"" + MODEL + "\"}");
+        List<Socket> left = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {   // 8 KV slots: 8 run, 4 wait
+            Socket s = new Socket("127.0.0.1", port);
+            byte[] body = completion("Far away " + i, 500, "").getBytes(StandardCharsets.UTF_8);
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().write(body);
+            left.add(s);
+        }
+        Thread.sleep(500);
+        for (Socket s : left) {
+            s.close();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (endedEarly("client_left") == before || !get("/metrics").body().contains(
+                "tessera_running_sequences{model=\"" + MODEL + "\"} 0")) {
+            assertTrue(System.nanoTime() < deadline, "abandoned non-streamed requests still run: "
+                    + get("/metrics").body().lines().filter(l -> l.contains("running_seq") || l.contains("ended_early")
+                    || l.contains("queue_depth")).toList());
+            Thread.sleep(100);
+        }
+        long generated = metric("tessera_generated_tokens_total{model=\"" + MODEL + "\"}") - generatedBefore;
+        assertTrue(generated < 12 * 500 / 2, "the abandoned requests ran on: " + generated + " tokens generated");
+        ok(post("/v1/completions", completion("hello", 4, "")));
+    }
+
+    private static long endedEarly(String reason) throws Exception {
+        return metric("tessera_requests_ended_early_total{reason=\"" + reason + "\"}");
+    }
+
+    /** A sample's value on /metrics, as an integer. */
+    private static long metric(String sample) throws Exception {
+        return get("/metrics").body().lines().filter(l -> l.startsWith(sample + " "))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(sample.length() + 1))).sum();
+    }
+
     @Test
     void aClientThatLeavesCancelsItsGeneration() throws Exception {
         try (Socket s = new Socket("127.0.0.1", port)) {
             byte[] body = completion("Far away", 500, ",\"stream\":true").getBytes(StandardCharsets.UTF_8);
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
                     + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
             out.write(body);
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
@@ -375,6 +465,8 @@ public class HttpApiTest {
         }
         String metrics = get("/metrics").body();
         assertTrue(metrics.contains("tessera_expert_tokens_total{model=\"" + MODEL + "\",layer=\"1\""), metrics);
+        assertTrue(metrics.contains("tessera_draft_steps_total{model=\"" + MODEL + "\",drafts=\"3\"}"), metrics);
+        assertTrue(metrics.contains("tessera_draft_accepted_total{model=\"" + MODEL + "\",head=\"2\"}"), metrics);
     }
 
     /**

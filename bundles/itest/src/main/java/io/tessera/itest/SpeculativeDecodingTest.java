@@ -25,7 +25,8 @@ import org.osgi.test.common.annotation.InjectService;
 
 /**
  * Greedy speculative decoding gives exactly the tokens of plain greedy decoding, for many prompts and lengths
- * that cross the sliding window several times, with 1, 2 and 3 drafts, while several sequences share each step.
+ * that cross the sliding window several times, with 1, 2 and 3 drafts and with the adaptive policy's choice, while
+ * several sequences share each step.
  */
 public class SpeculativeDecodingTest {
     private static final int PROMPTS = 10;
@@ -56,7 +57,7 @@ public class SpeculativeDecodingTest {
                     prompts.add(prompt);
                 }
                 List<int[]> plain = runAll(name, prompts, 0);
-                for (int drafts = 1; drafts <= 3; drafts++) {
+                for (int drafts : new int[] {1, 2, 3, -1}) {   // -1: the node's default, the adaptive policy
                     List<int[]> speculative = runAll(name, prompts, drafts);
                     for (int i = 0; i < PROMPTS; i++) {
                         assertArrayEquals(plain.get(i), speculative.get(i), g.fixture() + " prompt " + i + " (length "

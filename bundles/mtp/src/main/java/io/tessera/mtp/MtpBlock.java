@@ -33,10 +33,12 @@ final class MtpBlock implements DraftBlock {
     private final Buffer both;       // [maxRows, 2·hidden]
     private final Buffer r;          // residual stream [maxRows, hidden]
     private final Buffer blockOut;   // [maxRows, hidden]
+    private final int[] vocabulary;  // the shortlist drafted among, or null
 
     MtpBlock(KernelBackend backend, Checkpoint checkpoint, String prefix, Attention attention, FeedForward mlp,
-             Weight embedding, int maxRows) throws CheckpointException {
+             Weight embedding, int maxRows, int[] vocabulary) throws CheckpointException {
         this.backend = backend;
+        this.vocabulary = vocabulary;
         this.eps = (float) checkpoint.config().rmsNormEps();
         this.attention = owned.add(attention);
         this.mlp = owned.add(mlp);
@@ -63,6 +65,11 @@ final class MtpBlock implements DraftBlock {
     @Override
     public Attention attention() {
         return attention;
+    }
+
+    @Override
+    public int[] vocabulary() {
+        return vocabulary;
     }
 
     @Override

@@ -7,6 +7,8 @@ import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.SamplingParams;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -59,12 +61,28 @@ public class BenchCommand {
                       @Descriptor("unmeasured warm-up runs first (JIT, page cache)")
                       @Parameter(names = {"-w", "--warmup"}, absentValue = "1") int warmup,
                       @Descriptor("seed of the random prompt") @Parameter(names = {"-s", "--seed"},
-                              absentValue = "0") long seed) throws Exception {
+                              absentValue = "0") long seed,
+                      @Descriptor("compare speculation settings, e.g. adaptive,0,1,2,3: runs interleaved, medians, "
+                              + "ratios to 0, acceptance, chosen-k histogram")
+                      @Parameter(names = {"--modes"}, absentValue = "") String modes,
+                      @Descriptor("with --modes: prompts as token ids, one comma-separated prompt per line (instead "
+                              + "of the random prompt)")
+                      @Parameter(names = {"--prompts"}, absentValue = "") String prompts,
+                      @Descriptor("with --modes: also with oracle drafts right with these probabilities, e.g. "
+                              + "0,0.3,0.6,0.9 (from a greedy pre-run)")
+                      @Parameter(names = {"--oracle"}, absentValue = "") String oracle) throws Exception {
         validate(promptTokens, genTokens, drafts, runs, warmup);
         PrintStream out = session.getConsole();
         String name = choice.pick(model);
         int vocab = vocabulary(name);
         int[] prompt = randomPrompt(seed, promptTokens, vocab);
+        if (!modes.isEmpty()) {
+            List<int[]> set = prompts.isEmpty() ? List.of(prompt) : Files.readAllLines(Path.of(prompts)).stream()
+                    .filter(line -> !line.isBlank()).map(Models::parseIds).toList();
+            new SpeculationBench(request -> run(out, request), out).run(name, set, genTokens,
+                    SpeculationBench.parseModes(modes), SpeculationBench.parseOracle(oracle), runs, warmup);
+            return;
+        }
         out.printf(Locale.ROOT, "bench %s: prompt %d random ids (seed %d, vocab %d), %d new tokens, greedy, %d warm-up + %d runs%n",
                 name, promptTokens, seed, vocab, genTokens, warmup, runs);
         List<Integer> settings = new ArrayList<>(List.of(drafts));

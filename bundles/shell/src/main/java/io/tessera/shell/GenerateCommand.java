@@ -131,9 +131,9 @@ public class GenerateCommand {
                 heads.add(String.format("head %d %.0f%%", k, 100.0 * stats.acceptedPerHead()[k]
                         / Math.max(1, stats.proposedPerHead()[k])));
             }
-            out.printf("[speculative: acceptance length %.2f tokens/step over %d steps; %s; draft %.2f s, verify %.2f s]%n",
+            out.printf("[speculative: acceptance length %.2f tokens/step over %d steps; %s; draft %.2f s, verify %.2f s; %s]%n",
                     stats.acceptanceLength(result.tokens().length), stats.verifySteps(), heads,
-                    stats.draftNanos() / 1e9, stats.verifyNanos() / 1e9);
+                    stats.draftNanos() / 1e9, stats.verifyNanos() / 1e9, DraftHistogram.line(stats.draftSteps()));
             if (compare && decoded > 0) {
                 GenerationResult plain = generator.submit(new GenerationRequest(name, tokens, maxTokens,
                         new SamplingParams(temperature, topK, topP, seed), stop, 0, false, null), none -> { })

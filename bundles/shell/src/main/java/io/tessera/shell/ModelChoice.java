@@ -15,7 +15,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 /**
  * Which model a command means: the one named, or the only one loaded. A model configured to load at start
  * ({@code conf/io.tessera.model-*.cfg}) loads in the background, so a script run right after start waits for it
- * (bounded) instead of failing.
+ * (bounded) instead of failing — until a model has been seen or an operator unloaded one: then an empty registry
+ * means no model, at once.
  */
 @Component(service = ModelChoice.class)
 public class ModelChoice {
@@ -26,6 +27,7 @@ public class ModelChoice {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile ConfigurationAdmin configurations;
+    private volatile boolean settled;   // a model was seen or unloaded: nothing more is on its way
 
     @Activate
     public ModelChoice(@Reference ModelRegistry registry) {
@@ -39,15 +41,21 @@ public class ModelChoice {
         }
         long deadline = System.currentTimeMillis() + WAIT_MILLIS;
         List<ModelInfo> models = registry.models();
-        while (models.isEmpty() && autoloadConfigured() && System.currentTimeMillis() < deadline) {
+        while (models.isEmpty() && !settled && autoloadConfigured() && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
             models = registry.models();
         }
+        settled = true;
         if (models.size() != 1) {
             throw new IllegalArgumentException(models.isEmpty() ? "no model loaded (model:load <dir>)"
                     : "several models loaded: name one with --model");
         }
         return models.get(0).name();
+    }
+
+    /** An operator unloaded a model: a command without a model must not wait for an autoload any more. */
+    void unloaded() {
+        settled = true;
     }
 
     private boolean autoloadConfigured() {

@@ -139,6 +139,7 @@ public class ModelCommands {
 
     @Descriptor("unload a model and free its memory")
     public void unload(CommandSession session, @Descriptor("model name") String name) {
+        choice.unloaded();
         if (!registry.unload(name)) {
             throw new IllegalArgumentException("no model named '" + name + "' is loaded");
         }
@@ -218,8 +219,11 @@ public class ModelCommands {
     }
 
     private static String state(ModelInfo info) {
-        return info.state() == ModelInfo.State.READY ? "ready"
-                : "waiting for " + String.join(", ", info.waitingFor());
+        return switch (info.state()) {
+            case READY -> "ready";
+            case WAITING -> "waiting for " + String.join(", ", info.waitingFor());
+            case FAILED -> "failed: " + String.join(", ", info.waitingFor()) + " (unload it and load it again)";
+        };
     }
 
     static String bytes(long n) {

@@ -25,8 +25,11 @@ final class AddedTokens {
 
     private final Matcher raw;
     private final Matcher normalized;
+    private final List<String> contents;
 
     AddedTokens(List<Token> tokens, UnaryOperator<String> normalizer) {
+        contents = tokens.stream().map(Token::content).filter(c -> !c.isEmpty())
+                .sorted(java.util.Comparator.comparingInt(String::length).reversed()).toList();
         List<Token> rawTokens = new ArrayList<>();
         List<String> rawPatterns = new ArrayList<>();
         List<Token> normTokens = new ArrayList<>();
@@ -45,6 +48,11 @@ final class AddedTokens {
         }
         raw = new Matcher(rawTokens, rawPatterns);
         normalized = new Matcher(normTokens, normPatterns);
+    }
+
+    /** The added tokens' texts, longest first. */
+    List<String> contents() {
+        return contents;
     }
 
     /** Splits raw text on the tokens that match before normalization. */

@@ -7,6 +7,7 @@ import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.Tokenizer;
 import io.tessera.api.tokenizer.ToolSpec;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -18,6 +19,9 @@ import java.util.function.UnaryOperator;
  * the order Hugging Face's pipeline applies them. Immutable apart from the BPE word cache, which is concurrent.
  */
 final class HfTokenizer implements Tokenizer {
+    /** Where a message's added-token text stands while its conversation is rendered (private-use characters). */
+    private static final char LITERAL_OPEN = '\uF8F0';
+    private static final char LITERAL_CLOSE = '\uF8F1';
     private final AddedTokens addedTokens;
     private final UnaryOperator<String> normalizer;
     private final PreTokenizer preTokenizer;
@@ -27,6 +31,7 @@ final class HfTokenizer implements Tokenizer {
     /** The bytes each id decodes to (ByteLevel decoder: mapped characters, or the token's own UTF-8). */
     private final byte[][] bytes;
     private final Set<Integer> stopTokens;
+    private final Set<Integer> specialTokens;
     private final ChatTemplate chatTemplate;
     private final Template postProcessor;
 
@@ -36,8 +41,8 @@ final class HfTokenizer implements Tokenizer {
     }
 
     HfTokenizer(AddedTokens addedTokens, UnaryOperator<String> normalizer, PreTokenizer preTokenizer, Bpe bpe,
-                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, ChatTemplate chatTemplate,
-                Template postProcessor) {
+                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, Set<Integer> specialTokens,
+                ChatTemplate chatTemplate, Template postProcessor) {
         this.addedTokens = addedTokens;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -45,6 +50,7 @@ final class HfTokenizer implements Tokenizer {
         this.ids = ids;
         this.tokens = tokens;
         this.stopTokens = stopTokens;
+        this.specialTokens = specialTokens;
         this.chatTemplate = chatTemplate;
         this.postProcessor = postProcessor;
         bytes = new byte[tokens.length][];
@@ -65,6 +71,69 @@ final class HfTokenizer implements Tokenizer {
                 addedTokens.splitNormalized(normalizer.apply(s.substring(from, to)), out, normalizedRest);
         addedTokens.splitRaw(Utf8.replaceLoneSurrogates(text), out, rawRest);
         return out.toArray();
+    }
+
+    /** Encodes text as plain text: added and special tokens in it are not matched. */
+    private void encodePlain(String text, IntList out) {
+        preTokenizer.split(normalizer.apply(Utf8.replaceLoneSurrogates(text)), piece -> bpe.encode(piece, out));
+    }
+
+    /**
+     * Renders the conversation with every added-token text inside the messages replaced by a placeholder of
+     * private-use characters (which no template alters), encodes the template's text, and encodes each replaced text
+     * where its placeholder stands as plain text: a message cannot forge {@code <|im_end|>} or a role.
+     */
+    @Override
+    public int[] encodeChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {
+        List<String> literals = new ArrayList<>();
+        List<ChatMessage> escaped = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            escaped.add(new ChatMessage(m.role(), escape(m.content(), literals),
+                    escape(m.reasoningContent(), literals), m.toolCalls(), m.toolCallId()));
+        }
+        String text = renderChat(escaped, tools, options);
+        IntList out = new IntList();
+        int from = 0;
+        for (int open; (open = text.indexOf(LITERAL_OPEN, from)) >= 0; ) {
+            int close = text.indexOf(LITERAL_CLOSE, open);
+            out.addAll(encode(text.substring(from, open)));
+            encodePlain(literals.get(Integer.parseInt(text.substring(open + 1, close))), out);
+            from = close + 1;
+        }
+        out.addAll(encode(text.substring(from)));
+        return out.toArray();
+    }
+
+    /** {@code text} with each added-token text (and each placeholder character) replaced by a placeholder. */
+    private String escape(String text, List<String> literals) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        int i = 0;
+        scan:
+        while (i < text.length()) {
+            for (String literal : addedTokens.contents()) {
+                if (text.startsWith(literal, i)) {
+                    i += placeholder(literal, literals, out);
+                    continue scan;
+                }
+            }
+            char c = text.charAt(i);
+            if (c == LITERAL_OPEN || c == LITERAL_CLOSE) {
+                i += placeholder(String.valueOf(c), literals, out);
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    private static int placeholder(String literal, List<String> literals, StringBuilder out) {
+        out.append(LITERAL_OPEN).append(literals.size()).append(LITERAL_CLOSE);
+        literals.add(literal);
+        return literal.length();
     }
 
     @Override
@@ -91,6 +160,12 @@ final class HfTokenizer implements Tokenizer {
     /** The bytes of one id; an id without a token decodes to nothing, as in the reference. */
     byte[] bytesOf(int id) {
         return id >= 0 && id < bytes.length && bytes[id] != null ? bytes[id] : new byte[0];
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return id >= 0 && id < bytes.length && bytes[id] != null && !specialTokens.contains(id) ? bytes[id].clone()
+                : null;
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -102,9 +103,16 @@ final class TokenizerLoader {
                 stop.add(id);
             }
         }
+        Set<Integer> special = new HashSet<>();
+        for (JsonNode t : root.path("added_tokens")) {
+            if (t.path("special").asBoolean()) {
+                special.add(t.path("id").asInt());
+            }
+        }
         ChatTemplate template = ChatTemplate.select(chatTemplate(config, configFile), configFile);
         return new HfTokenizer(new AddedTokens(added, normalizer), normalizer, preTokenizer, bpe, Map.copyOf(ids),
-                tokens, Set.copyOf(stop), template, postProcessor(root.get("post_processor"), "post_processor"));
+                tokens, Set.copyOf(stop), Set.copyOf(special), template,
+                postProcessor(root.get("post_processor"), "post_processor"));
     }
 
     private JsonNode object(JsonNode parent, String field) {

@@ -4,11 +4,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One fixed set of daemon threads that run the parts of one task at a time, the calling thread joining in.
- * Parts are claimed dynamically, so uneven parts balance. Nothing is allocated per task: callers pass a reusable
- * {@link Task}. Callers must hold the backend's op lock (one task at a time).
+ * One fixed team of daemon threads that run the parts of one task at a time, the calling thread joining in as
+ * worker 0. Parts are claimed dynamically, so uneven parts balance. Between tasks a worker spins for
+ * {@link #SPIN_NANOS} before it parks (as ggml's thread pool does): the ops of a decoded token follow each other
+ * within microseconds, and a park/unpark hand-off per op costs a futex wake and a scheduler round trip each.
+ * Nothing is allocated per task: callers pass a reusable {@link Task}. Callers must hold the backend's op lock.
  */
 final class WorkerPool {
+    /**
+     * How long an idle worker (or the waiting caller) spins before it parks: system property
+     * {@code tessera.cpu.spinMicros}, default 100 µs (0: park at once, for hosts with more runnable threads than
+     * cores, where a spinning thread takes the core from the one it waits for).
+     */
+    private static final long SPIN_NANOS = Long.getLong("tessera.cpu.spinMicros", 100) * 1000;
 
     /** A parallel loop body: runs part {@code part} on worker {@code worker} ({@code 0} is the caller). */
     interface Task {
@@ -54,11 +62,16 @@ final class WorkerPool {
         pending.set(workers.length + 1);
         generation++;
         for (Thread w : workers) {
-            LockSupport.unpark(w);
+            LockSupport.unpark(w); // a spinning worker needs none, but the permit is harmless
         }
         work(0);
+        long start = System.nanoTime();
         while (pending.get() > 0) {
-            LockSupport.park(this);
+            if (System.nanoTime() - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
         }
         task = null;
         Throwable f = failure;
@@ -91,8 +104,13 @@ final class WorkerPool {
     private void loop(int worker) {
         int seen = 0;
         while (true) {
+            long start = System.nanoTime();
             while (generation == seen && !shutdown) {
-                LockSupport.park(this);
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
             }
             if (shutdown) {
                 return;

@@ -346,6 +346,20 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
                 .ptr(xb.ptr).ptr(wt.ptr).ptr(wt.scales).i32(wt.cols()).i32(wt.rows()).i32(n).ptr(yb.ptr).go(stream));
     }
 
+    /** Ids are not range-checked on the device (as in {@link #embed}): the engine's shortlist is checked at load. */
+    @Override
+    public synchronized void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        CudaWeight wt = weight(w, "w");
+        CudaBuffer xb = buffer(x, "x", DType.F32, n, wt.cols()), yb = buffer(y, "y", DType.F32, n, -1);
+        CudaBuffer ib = buffer(ids, "ids", DType.I32, yb.cols(), -1);
+        if (xb == yb) {
+            throw new IllegalArgumentException("matmulRows: y must not be x");
+        }
+        run(() -> kernels.launch("gemv_rows_" + wt.suffix()).grid(blocks(32L * yb.cols()), 1).block(BLOCK)
+                .ptr(xb.ptr).ptr(wt.ptr).ptr(wt.scales).i32(wt.cols()).ptr(ib.ptr).i32(ib.cols()).i32(yb.cols())
+                .i32(n).ptr(yb.ptr).go(stream));
+    }
+
     @Override
     public synchronized void add(Buffer acc, Buffer x, int n) {
         CudaBuffer a = buffer(acc, "acc", DType.F32, n, -1), b = buffer(x, "x", DType.F32, n, a.cols());
@@ -547,6 +561,17 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
             throw new IllegalArgumentException("argmax: ids must be [n, 1], not " + i);
         }
         run(() -> kernels.launch("argmax").grid(n, 1).block(1024).ptr(l.ptr).i32(l.cols()).ptr(i.ptr).go(stream));
+    }
+
+    @Override
+    public synchronized void maskLogits(Buffer logits, Buffer allowed, int n) {
+        CudaBuffer l = buffer(logits, "logits", DType.F32, n, -1), a = buffer(allowed, "allowed", DType.I32, n, -1);
+        if (a.cols() < (l.cols() + 31) / 32) {
+            throw new IllegalArgumentException("maskLogits: allowed has " + a.cols() + " columns, " + l.cols()
+                    + " logits need " + (l.cols() + 31) / 32);
+        }
+        run(() -> kernels.launch("mask_logits").grid(n, 1).block(256).ptr(l.ptr).i32(l.cols()).ptr(a.ptr).i32(a.cols())
+                .go(stream));
     }
 
     @Override

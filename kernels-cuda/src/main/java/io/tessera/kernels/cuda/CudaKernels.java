@@ -27,11 +27,12 @@ final class CudaKernels implements AutoCloseable {
         Map<String, List<String>> m = new LinkedHashMap<>();
         m.put("rows.cu", List.of("embed", "rms_norm", "add", "silu_mul", "concat", "gather_rows", "scatter_rows", "rope"));
         m.put("attention.cu", List.of("kv_store", "attention"));
-        m.put("gemv.cu", List.of("gemv_f32", "gemv_bf16", "gemv_f16", "gemv_f8", "quantize_fp8"));
+        m.put("gemv.cu", List.of("gemv_f32", "gemv_bf16", "gemv_f16", "gemv_f8", "gemv_rows_f32", "gemv_rows_bf16",
+                "gemv_rows_f16", "gemv_rows_f8", "quantize_fp8"));
         m.put("moe.cu", List.of("route", "expert_gate_up_f32", "expert_gate_up_bf16", "expert_gate_up_f16",
                 "expert_gate_up_f8", "expert_down_f32", "expert_down_bf16", "expert_down_f16", "expert_down_f8",
                 "expert_combine"));
-        m.put("sample.cu", List.of("argmax", "sample"));
+        m.put("sample.cu", List.of("argmax", "sample", "mask_logits"));
         return java.util.Collections.unmodifiableMap(m);
     }
 

@@ -202,6 +202,32 @@ class CudaBackendGpuTest {
         }
     }
 
+    /** The shortlist lm_head: W's listed rows only, in the listed order (repeats allowed), over several x rows. */
+    @Test
+    void matmulRowsOfEveryWeightDtype() {
+        int in = 300, out = 70, n = 3;
+        int[] ids = {69, 0, 5, 5, 33, 1, 68};
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) {
+            Tensor t = tensor("w", dtype, out, in);
+            double[] w = values(t);
+            float[] x = randoms(n * in), want = new float[n * ids.length];
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < ids.length; j++) {
+                    double s = 0;
+                    for (int i = 0; i < in; i++) {
+                        s += x[r * in + i] * w[ids[j] * in + i];
+                    }
+                    want[r * ids.length + j] = (float) s;
+                }
+            }
+            try (Weight wt = b.weight(t); Buffer xb = upload(x, n, in); Buffer ib = uploadInts(ids, ids.length, 1);
+                 Buffer y = b.allocate(DType.F32, n, ids.length)) {
+                b.matmulRows(xb, wt, ib, n, y);
+                close(want, read(y, n * ids.length), 1e-5 * Math.sqrt(in), "matmulRows " + dtype);
+            }
+        }
+    }
+
     @Test
     void ropeRotatesThePairsOfTheRotaryDims() {
         int heads = 3, headDim = 12, rotary = 8, n = 2;

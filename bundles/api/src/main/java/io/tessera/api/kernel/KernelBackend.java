@@ -46,7 +46,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * JIT or warm-up state (so sums are taken in a fixed order: the Vector API's {@code reduceLanes(ADD)} is not).
  *
  * <h2>Index buffers</h2>
- * I32 buffers of ids ({@link #embed}, {@link #gatherRows}, {@link #argmax}, {@link #sample}) are
+ * I32 buffers of ids ({@link #embed}, {@link #gatherRows}, {@link #matmulRows}, {@link #argmax}, {@link #sample}) are
  * {@code [≥n, ≥1]}; only their first column is read or written. An id outside its range is an
  * {@link IllegalArgumentException} naming the op and the row.
  *
@@ -154,6 +154,18 @@ public interface KernelBackend {
      * bandwidth limit; larger {@code n} reads W once for all rows.
      */
     void matmul(Buffer x, Weight w, int n, Buffer y);
+
+    /**
+     * A matmul over a subset of W's rows: {@code y[r][j] = Σ_i x[r][i] · W[ids[j]][i]} for the first {@code n}
+     * rows and every column {@code j < y.cols()} (ids is I32 {@code [≥ y.cols(), ≥1]}), with {@link #matmul}'s
+     * precision. It is the sub-vocabulary lm_head of a draft head: the logits of a shortlist of ids, whose
+     * {@link #argmax} is an index into ids ({@link #gatherRows} of the I32 ids maps it back on the device). It
+     * reads only the listed rows of W, so its cost is that of a matmul of {@code y.cols()} rows. An id outside W's
+     * rows is an {@link IllegalArgumentException}; {@code y} must not be {@code x}.
+     *
+     * @since 0.2.0
+     */
+    void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y);
 
     /** {@code acc[r] += x[r]} for the first {@code n} rows. */
     void add(Buffer acc, Buffer x, int n);
@@ -272,4 +284,12 @@ public interface KernelBackend {
      */
     void sample(Buffer logits, int n, int vocab, float[] temperature, int[] topK, float[] topP, float[] u,
                 Buffer ids);
+
+    /**
+     * Constrained decoding: for the first {@code n} rows, sets {@code logits[r][c] = −∞} for every column
+     * {@code c} whose bit {@code c % 32} of {@code allowed[r][c / 32]} is clear (bits of columns past the logits'
+     * width are ignored). {@code allowed} is I32 {@code [≥n, ≥ceil(cols / 32)]}. Exact: kept logits are not
+     * changed, so a later {@link #argmax} or {@link #sample} picks among the allowed ids.
+     */
+    void maskLogits(Buffer logits, Buffer allowed, int n);
 }

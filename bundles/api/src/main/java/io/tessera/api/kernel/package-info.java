@@ -35,7 +35,9 @@
  * <li>0.2.0: {@code rope} from a table of inverse frequencies (the theta form is a deprecated default method that
  *     builds the plain table), {@code route} with a {@link io.tessera.api.kernel.ScoreFunction} (sigmoid or
  *     softmax; the old form is a deprecated default for sigmoid), {@code rmsNormHeads} (RMSNorm over per-head
- *     views). Backends implement the three new methods.</li>
+ *     views); {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding) and
+ *     {@link io.tessera.api.kernel.KernelBackend#matmulRows}, a matmul over a subset of a weight's rows (the draft
+ *     heads' shortlist lm_head). Backends implement the five new methods.</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

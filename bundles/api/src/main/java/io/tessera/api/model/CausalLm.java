@@ -25,6 +25,23 @@ public interface CausalLm extends AutoCloseable {
      */
     void draft(int k, ModelStep step, int[] wanted);
 
+    /**
+     * As {@link #draft(int, ModelStep, int[])}; with {@code fullVocabulary}, over the whole vocabulary even when the
+     * draft heads have a shortlist vocabulary ({@link DraftBlock#vocabulary}): an evaluation wants the block's own
+     * logits. Without, a model with a shortlist may leave logits over the shortlist only: {@link #readLogits} then
+     * gives the other ids −∞ and {@link #sample} draws among the shortlist's ids.
+     */
+    default void draft(int k, ModelStep step, int[] wanted, boolean fullVocabulary) {
+        draft(k, step, wanted);
+    }
+
+    /**
+     * Structured outputs: sets the disallowed ids of the first {@code n} logits rows of the last forward or draft
+     * to −∞, before anything reads or samples them; {@code bits} holds {@code words} ints a row, bit {@code j % 32}
+     * of word {@code j / 32} set where id {@code j} is allowed.
+     */
+    void mask(int n, int[] bits, int words);
+
     /** Copies logits row {@code i} of the last forward or draft to the host. */
     void readLogits(int i, float[] row);
 

@@ -22,6 +22,18 @@ public interface DraftBlock extends AutoCloseable {
     Attention attention();
 
     /**
+     * The ids this block drafts among: a shortlist of the shared lm_head's rows (e.g. the most frequent ids of a
+     * corpus), or null for the whole vocabulary. The engine then computes the draft logits over these rows only
+     * ({@link io.tessera.api.kernel.KernelBackend#matmulRows}); verification stays exact over the full vocabulary,
+     * so the output never depends on the shortlist, only how often drafts are accepted and what they cost.
+     *
+     * @since 0.2.0
+     */
+    default int[] vocabulary() {
+        return null;
+    }
+
+    /**
      * Computes the block's final-normed output for every row.
      *
      * @param tokens I32 {@code [R, 1]}: token {@code x_{i+k+1}} of each row

@@ -10,9 +10,18 @@ package io.tessera.api.model;
  * @param proposedPerHead  drafts of MTP head k proposed
  * @param draftNanos       time spent in the draft heads
  * @param verifyNanos      time spent in main-model steps that verified drafts
+ * @param draftSteps       decode steps by the drafts they verified: index k counts steps with k drafts (the
+ *                         chosen-k histogram of adaptive speculation; empty without MTP heads)
  */
 public record GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,
-                              long[] proposedPerHead, long draftNanos, long verifyNanos) {
+                              long[] proposedPerHead, long draftNanos, long verifyNanos, long[] draftSteps) {
+
+    /** Without the chosen-k histogram. */
+    public GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,
+                           long[] proposedPerHead, long draftNanos, long verifyNanos) {
+        this(prefillNanos, decodeNanos, verifySteps, acceptedPerHead, proposedPerHead, draftNanos, verifyNanos,
+                new long[0]);
+    }
 
     /** Mean tokens per main-model step after the prefill, the bonus token included (1 without speculation). */
     public double acceptanceLength(int generatedTokens) {

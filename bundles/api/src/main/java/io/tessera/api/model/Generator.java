@@ -15,9 +15,18 @@ public interface Generator {
      * Queues a generation.
      *
      * @throws IllegalArgumentException naming the bad request field (unknown model, prompt too long, ...)
-     * @throws IllegalStateException    when the queue is full (back-pressure)
+     * @throws IllegalStateException    when the queue is full (back-pressure: try again later), or the model cannot
+     *                                  take requests now ({@link ModelInfo.State#FAILED}: its info says why)
      */
     Generation submit(GenerationRequest request, GenerationListener listener);
+
+    /**
+     * As {@link #submit(GenerationRequest, GenerationListener)}, with the output held to {@code constraint}: its
+     * grammar masks every sampled, greedy or drafted token, and its logit bias is added before sampling.
+     *
+     * @throws IllegalArgumentException as the plain submit, or for a logit bias id outside the vocabulary
+     */
+    Generation submit(GenerationRequest request, OutputConstraint constraint, GenerationListener listener);
 
     /**
      * Scores a token sequence: the logits at every position, in order ({@code logits} at position {@code i}

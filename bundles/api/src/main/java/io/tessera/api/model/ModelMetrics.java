@@ -18,10 +18,23 @@ package io.tessera.api.model;
  * @param expertLoad       tokens routed to each expert, {@code [layer][expert]} (dense layers empty), counted on a
  *                         sample of steps (see {@link #expertLoadEvery})
  * @param expertLoadEvery  one step in this many is counted in {@code expertLoad}
+ * @param draftSteps       decode steps by the drafts they verified: index k counts steps with k drafts (the
+ *                         chosen-k histogram; empty without MTP heads)
+ * @param acceptedPerHead  drafts of MTP head k accepted (index k)
+ * @param proposedPerHead  drafts of MTP head k proposed
  */
 public record ModelMetrics(String model, int queued, int running, int kvSlots, long kvTokens, long kvCapacity,
                            long promptTokens, long generatedTokens, double tokensPerSecond, long steps, long decodeSteps,
-                           long decodeTokens, long[][] expertLoad, int expertLoadEvery) {
+                           long decodeTokens, long[][] expertLoad, int expertLoadEvery, long[] draftSteps,
+                           long[] acceptedPerHead, long[] proposedPerHead) {
+
+    /** Without speculation figures. */
+    public ModelMetrics(String model, int queued, int running, int kvSlots, long kvTokens, long kvCapacity,
+                        long promptTokens, long generatedTokens, double tokensPerSecond, long steps, long decodeSteps,
+                        long decodeTokens, long[][] expertLoad, int expertLoadEvery) {
+        this(model, queued, running, kvSlots, kvTokens, kvCapacity, promptTokens, generatedTokens, tokensPerSecond,
+                steps, decodeSteps, decodeTokens, expertLoad, expertLoadEvery, new long[0], new long[0], new long[0]);
+    }
 
     /** Mean tokens per decode step (1 without speculation; 0 before any decode step). */
     public double acceptanceLength() {

@@ -30,6 +30,19 @@
  *     model family, keyed by {@code architectures[0]}), the forward pass it builds
  *     ({@link io.tessera.api.model.CausalLm}), and what the engine hands it
  *     ({@link io.tessera.api.model.ModelComponents}, {@link io.tessera.api.model.ModelStep}).</li>
+ * <li>0.2.0: {@link io.tessera.api.model.OutputConstraint} and
+ *     {@link io.tessera.api.model.Generator#submit(GenerationRequest, OutputConstraint, GenerationListener)}
+ *     (structured outputs: a grammar and logit_bias per request); {@link io.tessera.api.model.ModelInfo.State#FAILED}
+ *     (a model whose step hit an unrecoverable error); {@link io.tessera.api.model.Generator#submit} documents which
+ *     refusal means what, and {@link io.tessera.api.model.Generation#result} that a failed generation completes
+ *     exceptionally with its reason.</li>
+ * <li>0.2.0 (speculative decoding): {@link io.tessera.api.model.DraftBlock#vocabulary} (a draft head's
+ *     shortlist vocabulary, a default method); {@link io.tessera.api.model.DraftOracle} and
+ *     {@link io.tessera.api.model.GenerationRequest#draftOracle} (drafts of known quality, for benchmarks); the
+ *     chosen-k histogram {@code draftSteps} in {@link io.tessera.api.model.GenerationStats} and
+ *     {@link io.tessera.api.model.ModelMetrics}, with the model's per-head acceptance counts (the records keep their
+ *     previous constructors; bnd rates the added components minor); a request's draft count of −1 now means the
+ *     node's {@code speculation} setting (adaptive by default).</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

@@ -39,11 +39,30 @@ public interface Tokenizer {
     /** The token string of an id, or {@code null} if none. */
     String token(int id);
 
+    /**
+     * The bytes id {@code id} stands for as text (what {@link #decode} appends for it), or {@code null} for a
+     * special token ({@code <|im_end|>}, {@code <|im_start|>}: control tokens, not text) or an id without a token.
+     * Constrained decoding matches tokens by these bytes.
+     */
+    byte[] tokenBytes(int id);
+
     /** Ids that end a generation ({@code <|im_end|>}, {@code <|endoftext|>}, eos from the config). */
     Set<Integer> stopTokens();
 
     /** Renders a conversation into the prompt text (ChatML, thinking, tools), byte-identical to the template. */
     String renderChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
+
+    /**
+     * Renders a conversation ({@link #renderChat}) and encodes it so that only the template's own special tokens are
+     * special: special-token text inside the messages (content, reasoning) is encoded as plain text, so a message
+     * cannot end its turn or forge a role. The default encodes the rendered text as {@link #encode} does, without
+     * that guarantee; implementations should override it.
+     *
+     * @since 0.2 of this package
+     */
+    default int[] encodeChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {
+        return encode(renderChat(messages, tools, options));
+    }
 
     /** A parser that splits streamed model output into reasoning, content and tool calls. */
     OutputParser newOutputParser(List<ToolSpec> tools);

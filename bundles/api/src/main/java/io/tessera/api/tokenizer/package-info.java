@@ -14,7 +14,9 @@
  * <h2>Changes</h2>
  * <ul>
  * <li>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#encodeWithSpecialTokens} (the {@code post_processor}'s
- *     special tokens, e.g. Llama 3's {@code <|begin_of_text|>}, around a plain-text prompt).</li>
+ *     special tokens, e.g. Llama 3's {@code <|begin_of_text|>}, around a plain-text prompt);
+ *     {@link io.tessera.api.tokenizer.Tokenizer#tokenBytes} (constrained decoding);
+ *     {@link io.tessera.api.tokenizer.Tokenizer#encodeChat} (special-token text inside messages is plain text).</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

@@ -94,6 +94,11 @@ public final class DecoderOnlyLm implements CausalLm {
         lmHead.logits(finalNormed, wanted);
     }
 
+    /** The lm_head itself, for a family that drafts over a shortlist ({@link LmHead#shortlist}). */
+    public LmHead lmHead() {
+        return lmHead;
+    }
+
     /** The embedding {@code model.embed_tokens.weight}, for heads that share it. */
     public Weight embedTokens() {
         return embedTokens;
@@ -107,6 +112,11 @@ public final class DecoderOnlyLm implements CausalLm {
     @Override
     public void draft(int k, ModelStep step, int[] wanted) {
         throw new IllegalArgumentException("draft block " + k + ": this model has no draft blocks");
+    }
+
+    @Override
+    public void mask(int n, int[] bits, int words) {
+        lmHead.mask(n, bits, words);
     }
 
     @Override

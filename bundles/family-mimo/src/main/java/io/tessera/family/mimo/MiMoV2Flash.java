@@ -18,6 +18,7 @@ import io.tessera.api.model.RoutingControl;
 import io.tessera.common.Resources;
 import io.tessera.common.model.DecoderOnlyLm;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -76,12 +77,18 @@ final class MiMoV2Flash implements CausalLm {
                         maxRows));
                 progress.accept("MTP block " + k + " ready");
             }
-            hiddenRing = maxRows + 8;   // a whole chunk plus the drafts' look-back
+            // a whole chunk plus the drafts' look-back, plus a window: a head that sat out catches up on its window
+            int window = config.mtpLayers().stream().mapToInt(LayerSpec::window).max().orElse(0);
+            hiddenRing = maxRows + 8 + window;
             hiddenStore = owned.add(backend.allocate(DType.F32, mtp.length == 0 ? 1 : sequences * hiddenRing,
                     hidden));
             hiddenIndex = owned.add(backend.allocate(DType.I32, maxRows, 1));
             draftHidden = owned.add(backend.allocate(DType.F32, maxRows, hidden));
             hiddenSlots = new int[maxRows];
+            int[] shortlist = sharedVocabulary(mtp);
+            if (shortlist != null) {
+                main.lmHead().shortlist(shortlist, owned);
+            }
         } catch (CheckpointException | RuntimeException e) {
             owned.close();
             throw e;
@@ -98,16 +105,37 @@ final class MiMoV2Flash implements CausalLm {
         main.logits(hN, wanted);
     }
 
-    /** MTP block {@code k}: each row's hN_i comes from the ring the main steps filled. */
+    /** The vocabulary every block drafts among, if they share one; else null (every id). */
+    private static int[] sharedVocabulary(DraftBlock[] blocks) {
+        int[] shared = blocks.length == 0 ? null : blocks[0].vocabulary();
+        for (DraftBlock block : blocks) {
+            shared = Arrays.equals(shared, block.vocabulary()) ? shared : null;
+        }
+        return shared;
+    }
+
     @Override
     public void draft(int k, ModelStep step, int[] wanted) {
+        draft(k, step, wanted, false);
+    }
+
+    /**
+     * MTP block {@code k}: each row's hN_i comes from the ring the main steps filled; the logits are over the
+     * heads' shortlist when they have one, unless {@code fullVocabulary}.
+     */
+    @Override
+    public void draft(int k, ModelStep step, int[] wanted, boolean fullVocabulary) {
         int n = step.count();
         backend.write(tokens, 0, step.tokens(), 0, n);
         backend.write(hiddenIndex, 0, hiddenSlots(step), 0, n);
         backend.gatherRows(hiddenStore, hiddenIndex, n, draftHidden);
         int layer = config.numHiddenLayers() + k;
         mtp[k].forward(step.rows(layer), tokens, draftHidden, step.cache(layer), draftOut);
-        main.logits(draftOut, wanted);
+        if (fullVocabulary || !main.lmHead().hasShortlist()) {
+            main.logits(draftOut, wanted);
+        } else {
+            main.lmHead().shortlistLogits(draftOut, wanted);
+        }
     }
 
     /** Each row's slot in the hN ring: its sequence's ring, at its position modulo the ring. */
@@ -121,6 +149,11 @@ final class MiMoV2Flash implements CausalLm {
     @Override
     public int draftBlocks() {
         return mtp.length;
+    }
+
+    @Override
+    public void mask(int n, int[] bits, int words) {
+        main.mask(n, bits, words);
     }
 
     @Override

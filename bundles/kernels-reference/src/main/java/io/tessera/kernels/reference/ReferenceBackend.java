@@ -373,6 +373,33 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        W m = weight(w, "w");
+        if (x == y) {
+            throw new IllegalArgumentException("matmulRows: y must not be x");
+        }
+        int count = buf(y, "y").cols;
+        int[] rows = i32(ids, "ids", count, -1);
+        int stride = buf(ids, "ids").cols;
+        float[] in = f32(x, "x", n, m.cols());
+        float[] out = f32(y, "y", n, count);
+        for (int j = 0; j < count; j++) {
+            int o = rows[j * stride];
+            if (o < 0 || o >= m.rows()) {
+                throw new IllegalArgumentException("matmulRows: ids row " + j + " is " + o + ", outside [0, "
+                        + m.rows() + ")");
+            }
+            for (int r = 0; r < n; r++) {
+                double s = 0;
+                for (int i = 0; i < m.cols(); i++) {
+                    s += (double) in[r * m.cols() + i] * m.get(o, i);
+                }
+                out[r * count + j] = (float) s;
+            }
+        }
+    }
+
+    @Override
     public void add(Buffer acc, Buffer x, int n) {
         int d = buf(acc, "acc").cols;
         float[] a = f32(acc, "acc", n, d);
@@ -727,6 +754,25 @@ public class ReferenceBackend implements KernelBackend {
                 }
             }
             out[r * stride] = pick;
+        }
+    }
+
+    /** Constrained decoding: logits of ids whose bit is clear become −∞ (kept logits are untouched). */
+    @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        int cols = buf(logits, "logits").cols;
+        float[] l = f32(logits, "logits", n, cols);
+        Buf mask = typed(allowed, DType.I32, "allowed", n, -1);
+        if (mask.cols < (cols + 31) / 32) {
+            throw new IllegalArgumentException("maskLogits: allowed has " + mask.cols + " columns, " + cols
+                    + " logits need " + (cols + 31) / 32);
+        }
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < cols; c++) {
+                if ((mask.i[r * mask.cols + (c >>> 5)] >>> (c & 31) & 1) == 0) {
+                    l[r * cols + c] = Float.NEGATIVE_INFINITY;
+                }
+            }
         }
     }
 }

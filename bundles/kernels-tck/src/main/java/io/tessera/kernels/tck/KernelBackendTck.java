@@ -19,6 +19,7 @@ import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import io.tessera.kernels.reference.ReferenceBackend;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -266,6 +267,46 @@ public abstract class KernelBackendTck {
                 }
             }
         }
+    }
+
+    /**
+     * The sub-vocabulary matmul (a shortlist lm_head) is the full matmul's listed rows, in the listed order (repeats
+     * and any order allowed), within the same bound; only the first column of a wider id buffer is read; an id
+     * outside W is rejected.
+     */
+    @Test
+    void matmulRowsIsTheMatmulOfTheListedRows() {
+        Random rnd = new Random(11);
+        int n = 3, out = 150, in = 333;
+        int[] ids = {149, 0, 7, 7, 100, 3, 148, 42, 1};
+        int count = ids.length;
+        int[] wide = new int[2 * count];   // [count, 2]: ids in column 0, junk in column 1
+        for (int j = 0; j < count; j++) {
+            wide[2 * j] = ids[j];
+            wide[2 * j + 1] = -1;
+        }
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F8_E4M3}) {
+            Tensor t = Weights.random("w", dt, out, in, rnd);
+            float[] x = gaussian(rnd, n * in, 1);
+            float[][] r = both(b -> {
+                Buffer yb = b.allocate(DType.F32, n + 1, count); // larger than n: only n rows are touched
+                b.matmulRows(upload(b, n, in, x), b.weight(t), uploadIds(b, count, 2, wide), n, yb);
+                return download(b, yb, (n + 1) * count);
+            });
+            double[] full = matmulTolerance(x, WeightData.of(t), n);
+            double[] tol = new double[(n + 1) * count];
+            for (int row = 0; row < n; row++) {
+                for (int j = 0; j < count; j++) {
+                    tol[row * count + j] = full[row * out + ids[j]];
+                }
+            }
+            assertClose("matmulRows " + dt, r[1], r[0], tol);
+        }
+        KernelBackend b = backend();
+        Tensor t = Weights.random("w", DType.F32, out, in, rnd);
+        assertThrows(IllegalArgumentException.class, () -> b.matmulRows(b.allocate(DType.F32, 1, in), b.weight(t),
+                uploadIds(b, 2, 1, new int[] {3, out}), 1, b.allocate(DType.F32, 1, 2)),
+                "an id past W's rows must be rejected");
     }
 
     @Test
@@ -784,6 +825,41 @@ public abstract class KernelBackendTck {
         Buffer ids = b.allocate(DType.I32, 3, 1);
         b.argmax(upload(b, 3, v, l), 3, ids);
         assertArrayEquals(new int[] {17, 40, 99}, downloadIds(b, ids, 3));
+    }
+
+    @Test
+    void maskLogitsClearsExactlyTheDisallowedIdsAndSamplingRespectsIt() {
+        Random rnd = new Random(12);
+        int v = 1000, n = 4, words = (v + 31) / 32 + 1;   // one spare word: allowed may be wider than needed
+        float[] l = gaussian(rnd, n * v, 3);
+        int[] allowed = new int[n * words];
+        for (int i = 0; i < allowed.length; i++) {
+            allowed[i] = rnd.nextInt() & rnd.nextInt();   // about a quarter of the ids allowed
+        }
+        allowed[words] = 0;                   // row 1: nothing in the first word ...
+        allowed[words + 3] = 1 << 7;          // ... and id 103 in the fourth
+        Arrays.fill(allowed, 2 * words, 3 * words, -1);   // row 2: everything allowed
+        KernelBackend b = backend();
+        Buffer logits = upload(b, n, v, l);
+        b.maskLogits(logits, uploadIds(b, n, words, allowed), n - 1);   // the last row is not masked
+        float[] got = download(b, logits, n * v);
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < v; c++) {
+                boolean kept = r == n - 1 || (allowed[r * words + (c >>> 5)] >>> (c & 31) & 1) == 1;
+                assertEquals(kept ? l[r * v + c] : Float.NEGATIVE_INFINITY, got[r * v + c], "row " + r + " id " + c);
+            }
+        }
+        Buffer ids = b.allocate(DType.I32, n, 1);
+        b.argmax(logits, n, ids);
+        int[] best = downloadIds(b, ids, n);
+        float[] u = {0.9f, 0.5f, 0.1f, 0.7f};
+        b.sample(logits, n, v, new float[] {1, 1, 1, 1}, new int[n], new float[] {1, 1, 1, 1}, u, ids);
+        int[] drawn = downloadIds(b, ids, n);
+        for (int r = 0; r < n - 1; r++) {
+            for (int id : new int[] {best[r], drawn[r]}) {
+                assertEquals(1, allowed[r * words + (id >>> 5)] >>> (id & 31) & 1, "row " + r + " chose " + id);
+            }
+        }
     }
 
     @Test

@@ -43,6 +43,11 @@ public class TemplateBackend implements KernelBackend {
      * its device): the first index of each row's maximum; a NaN wins at once, as the contract says.
      */
     @Override
+    public void maskLogits(Buffer logits, Buffer allowed, int n) {
+        delegate.maskLogits(logits, allowed, n);
+    }
+
+    @Override
     public void argmax(Buffer logits, int n, Buffer ids) {
         int vocab = logits.cols();
         float[] row = new float[vocab];
@@ -144,6 +149,11 @@ public class TemplateBackend implements KernelBackend {
     @Override
     public void matmul(Buffer x, Weight w, int n, Buffer y) {
         delegate.matmul(x, w, n, y);
+    }
+
+    @Override
+    public void matmulRows(Buffer x, Weight w, Buffer ids, int n, Buffer y) {
+        delegate.matmulRows(x, w, ids, n, y);
     }
 
     @Override
