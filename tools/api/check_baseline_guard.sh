@@ -30,8 +30,8 @@ set_version() {  # set_version <package folder> <version>
 
 expect ok "the api as committed passes"
 
-# a method added to a provider type (KernelBackend): a minor step is required, and enough (measured from the
-# baseline's 0.1.0, whatever minor steps the committed api already made)
+# a method added to a provider type (KernelBackend): a minor step is required, and enough (the package goes back
+# to the baseline's version first, whatever step it has taken since)
 set_version kernel 0.1.0
 sed -i 's|^    String name();|    String name();\n\n    int throwAwayOp();|' "$api/kernel/KernelBackend.java"
 expect fail "a new KernelBackend method without a version step fails" \

@@ -19,6 +19,7 @@ Run from the repository root after tools/fixtures/make_fixtures.py (and tools/tr
     .venv/bin/python tools/reference/make_goldens.py [NAME ...]     # default: every entry of FIXTURES
 It fails (non-zero exit) if the port and the independent reference disagree beyond 1e-5 relative.
 """
+import gzip
 import json
 import os
 import shutil
@@ -116,7 +117,9 @@ def relative_diff(a, b):
 
 
 def save_npy(directory, fname, array):
-    np.save(os.path.join(directory, fname), np.ascontiguousarray(array.detach().numpy(), dtype="<f4"))
+    """A float32 .npy, gzip-compressed (fname ends in .npy.gz; mtime 0 keeps reruns byte-identical)."""
+    with gzip.GzipFile(os.path.join(directory, fname), "wb", mtime=0, compresslevel=9) as f:
+        np.save(f, np.ascontiguousarray(array.detach().numpy(), dtype="<f4"))
 
 
 class Fixture:
@@ -187,7 +190,7 @@ def make(name):
     for p in prompts:
         if p["kind"] == "logits":
             logits, _, routing[p["name"]], _ = fx.check(p["name"], p["ids"])
-            fname = f"logits_{p['name']}.npy"
+            fname = f"logits_{p['name']}.npy.gz"
             save_npy(out, fname, logits)
             arrays.append(dict(file=fname, shape=[len(p["ids"]), V], prompt=p["name"],
                                content="main-model logits; row i = after ids[0..i], predicting ids[i+1]"))
@@ -202,8 +205,8 @@ def make(name):
         else:
             ids = p["ids"]
             _, hidden, routing[p["name"]], ref_hidden = fx.check(p["name"], ids)
-            save_npy(out, "mtp_hidden.npy", hidden)
-            arrays.append(dict(file="mtp_hidden.npy", shape=list(hidden.shape), prompt=p["name"],
+            save_npy(out, "mtp_hidden.npy.gz", hidden)
+            arrays.append(dict(file="mtp_hidden.npy.gz", shape=list(hidden.shape), prompt=p["name"],
                                content="main-model final-normed hidden states H (input of lm_head), row i = position i"))
             for k in range(mtp_reference.mtp_layer_count(fx.ref_weights)):
                 logits = mtp_reference.mtp_logits(fx.cfg, fx.ref_weights, ids, hidden, k)
@@ -218,12 +221,12 @@ def make(name):
                 fx.agreement[f"mtp_k{k}_transformers_block"] = diff
                 if diff > AGREEMENT:
                     raise AssertionError(f"{name}/mtp k={k}: transformers block vs reference {diff:.2e}")
-                fname = f"mtp_logits_k{k}.npy"
+                fname = f"mtp_logits_k{k}.npy.gz"
                 save_npy(out, fname, logits)
                 arrays.append(dict(file=fname, shape=list(logits.shape), prompt=p["name"], mtp_block=k,
                                    content=f"MTP block {k} logits; row i = block {k} on token ids[i+{k + 1}] and H[i] "
                                            f"at RoPE position i, predicting ids[i+{k + 2}]"))
-    if name in NATIVE_COPIES:
+    if name in NATIVE_COPIES:   # written by tools/fixtures/make_fixtures.py, not committed
         fx.agreement["native_checkpoint"] = native_copy_diff(fx, NATIVE_COPIES[name], prompts[1]["ids"])
     all_margins = [m for m in routing.values() if m is not None]
     doc = {
@@ -232,7 +235,7 @@ def make(name):
         "native_checkpoint": f"tools/fixtures/models/{NATIVE_COPIES[name]}" if name in NATIVE_COPIES else None,
         "vocab_size": V,
         "tokenizer_size": fx.tokens,
-        "format": "float32 .npy, format version 1.0, little-endian '<f4', C order; logits over all vocab_size rows",
+        "format": "float32 .npy (gzip-compressed, .npy.gz), format version 1.0, little-endian '<f4', C order; logits over all vocab_size rows",
         "tolerance": {"max_abs_diff_over_max_abs_logit": TOLERANCE,
                       "rule": "max |java - golden| <= 1e-3 * max |golden| per array; greedy ids must match exactly"},
         "greedy_rule": f"{GREEDY_TOKENS} tokens, argmax over ids < tokenizer_size, no stop at eos",

@@ -5,13 +5,23 @@
 // (/ (sum + 1e-20) when normalize) * scaling. With replay, ids are read and only weights are written.
 // Dynamic shared memory: experts floats + experts bytes.
 extern "C" __global__ void route(const float* logits, const void* bias, int bias_dtype, int experts, int k,
-                                 int normalize, float scaling, int replay, int* ids, float* weights) {
+                                 int normalize, float scaling, int replay, int softmax, int* ids, float* weights) {
     extern __shared__ float c[];
-    u8* taken = (u8*) (c + experts);
+    u8* taken = (u8*) (c + 2 * experts);
+    float* score = c + experts;  // the unbiased scores
     int r = blockIdx.x, lane = threadIdx.x;
     const float* lr = logits + (i64) r * experts;
+    float max = NEG_INF, total = 0.0f;
+    if (softmax) {
+        for (int e = lane; e < experts; e += 32) max = fmaxf(max, lr[e]);
+        for (int o = 16; o > 0; o >>= 1) max = fmaxf(max, __shfl_xor_sync(0xffffffffu, max, o));
+        if (lane == 0)  // summed in index order, as the host backends do
+            for (int e = 0; e < experts; e++) total += expf(lr[e] - max);
+        total = __shfl_sync(0xffffffffu, total, 0);
+    }
     for (int e = lane; e < experts; e += 32) {
-        c[e] = 1.0f / (1.0f + expf(-lr[e])) + (bias != 0 ? weight_at(bias, 0, bias_dtype, experts, 0, e) : 0.0f);
+        score[e] = softmax ? expf(lr[e] - max) / total : 1.0f / (1.0f + expf(-lr[e]));
+        c[e] = score[e] + (bias != 0 ? weight_at(bias, 0, bias_dtype, experts, 0, e) : 0.0f);
         taken[e] = 0;
     }
     __syncwarp();
@@ -34,7 +44,7 @@ extern "C" __global__ void route(const float* logits, const void* bias, int bias
             if (lane == 0) { taken[id] = 1; ids[(i64) r * k + j] = id; }
             __syncwarp();
         }
-        float s = 1.0f / (1.0f + expf(-lr[id]));
+        float s = score[id];
         if (lane == 0) weights[(i64) r * k + j] = s;
         sum += s;
     }

@@ -51,12 +51,12 @@ extern "C" __global__ void scatter_rows(const float* src, const int* index, int 
 }
 
 // NeoX RoPE in place: pairs (d, d + rotary/2) of each head rotate by pos * theta^(-2d/rotary); grid (n, heads).
-extern "C" __global__ void rope(float* x, const int* positions, int heads, int head_dim, int rotary_dim, double theta) {
-    int half = rotary_dim / 2;
+extern "C" __global__ void rope(float* x, const int* positions, int heads, int head_dim, int half,
+                                const double* inv_freq) {
     float* h = x + ((i64) blockIdx.x * heads + blockIdx.y) * head_dim;
     double pos = positions[blockIdx.x];
     for (int d = threadIdx.x; d < half; d += blockDim.x) {
-        double angle = pos * pow(theta, -2.0 * d / rotary_dim);
+        double angle = pos * inv_freq[d];
         float c = (float) cos(angle), s = (float) sin(angle);
         float a = h[d], b = h[d + half];
         h[d] = a * c - b * s;

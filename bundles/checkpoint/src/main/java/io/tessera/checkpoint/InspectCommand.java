@@ -3,6 +3,7 @@ package io.tessera.checkpoint;
 import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.checkpoint.CheckpointException;
+import io.tessera.api.checkpoint.CheckpointLoader;
 import io.tessera.api.checkpoint.LayerSpec;
 import io.tessera.api.checkpoint.ModelConfig;
 import java.nio.file.Path;
@@ -10,13 +11,22 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
 
 /** {@code model:inspect <dir>}: what a checkpoint directory holds and what it lacks, without loading a model. */
 @Component(service = InspectCommand.class, property = {"osgi.command.scope=model", "osgi.command.function=inspect"})
 public class InspectCommand {
     private static final int LISTED = 20;
-    private final SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+    private final SafetensorsCheckpointLoader loader;
+
+    /** The bundle's own loader, with the model families it sees. */
+    @Activate
+    public InspectCommand(@Reference(target = "(component.name=io.tessera.checkpoint.SafetensorsCheckpointLoader)")
+                          CheckpointLoader loader) {
+        this.loader = (SafetensorsCheckpointLoader) loader;
+    }
 
     @Descriptor("show the config, per-layer table, tensor bytes by dtype and validation problems of a checkpoint")
     public String inspect(@Descriptor("checkpoint directory") String directory) {
@@ -49,14 +59,16 @@ public class InspectCommand {
                 + q.blockRows() + "x" + q.blockCols() + ", " + q.ignoredLayers().size() + " ignored layers")
                 .orElse("none")).append("  bos ").append(c.bosTokenId().map(String::valueOf).orElse("-"))
                 .append("  eos ").append(c.eosTokenIds()).append('\n');
-        out.append(String.format("%5s %-14s %9s %9s %7s %9s %6s %4s %s%n",
-                "layer", "attention", "heads/kv", "qk/v dim", "rotary", "theta", "window", "sink", "mlp"));
+        out.append(String.format("%5s %-14s %9s %9s %7s %9s %-7s %6s %4s %7s %s%n",
+                "layer", "attention", "heads/kv", "qk/v dim", "rotary", "theta", "scaling", "window", "sink",
+                "qk-norm", "mlp"));
         for (List<LayerSpec> group : List.of(c.layers(), c.mtpLayers())) {
             for (LayerSpec l : group) {
-                out.append(String.format("%5s %-14s %9s %9s %7d %9.0f %6d %4s %s%n",
+                out.append(String.format("%5s %-14s %9s %9s %7d %9.0f %-7s %6d %4s %7s %s%n",
                         (l.index() >= c.numHiddenLayers() ? "mtp" : "") + l.index(), l.attention().property(),
                         l.heads() + "/" + l.kvHeads(), l.headDim() + "/" + l.valueHeadDim(), l.rotaryDim(),
-                        l.ropeTheta(), l.window(), l.sink() ? "yes" : "no", l.moe() ? "MoE" : "dense"));
+                        l.ropeTheta(), l.ropeScaling().type(), l.window(), l.sink() ? "yes" : "no",
+                        l.qkNorm() ? "yes" : "no", l.moe() ? "MoE" : "dense"));
             }
         }
         Map<DType, long[]> byType = new EnumMap<>(DType.class);

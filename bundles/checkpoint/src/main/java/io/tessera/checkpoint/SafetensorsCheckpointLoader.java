@@ -10,6 +10,8 @@ import io.tessera.api.checkpoint.CheckpointException;
 import io.tessera.api.checkpoint.CheckpointLoader;
 import io.tessera.api.checkpoint.ModelConfig;
 import io.tessera.api.checkpoint.TensorLayout;
+import io.tessera.api.model.ModelArchitecture;
+import io.tessera.common.model.Architectures;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,20 +28,39 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Opens safetensors checkpoints by memory-mapping their shards into one shared arena per checkpoint.
+ * Opens safetensors checkpoints by memory-mapping their shards into one shared arena per checkpoint. The config
+ * is mapped by the {@link ModelArchitecture} service that serves its {@code architectures[0]} (a family bundle);
+ * without one the checkpoint is refused, naming the architecture and the families installed.
  *
  * <p>Stateless: it keeps no reference to the checkpoints it hands out, so deactivating this component (stopping
  * the bundle) never unmaps weights a model still reads; each checkpoint lives until its last holder closes it.
  */
 @Component(service = CheckpointLoader.class)
 public class SafetensorsCheckpointLoader implements CheckpointLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(SafetensorsCheckpointLoader.class);
     static final String CONFIG = "config.json";
     static final String INDEX = "model.safetensors.index.json";
     static final String SINGLE = "model.safetensors";
     private static final String SCALE_SUFFIX = "_scale_inv";
     private static final String MTP_PREFIX = "model.mtp.layers.";
+
+    private final Architectures architectures = new Architectures();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.add(architecture, properties);
+    }
+
+    void removeArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.remove(architecture, properties);
+    }
 
     /** An opened checkpoint with the validation problems found (empty when it is complete). */
     record Loaded(MappedCheckpoint checkpoint, List<String> problems, List<String> unexpected) {
@@ -57,7 +78,33 @@ public class SafetensorsCheckpointLoader implements CheckpointLoader {
 
     @Override
     public ModelConfig readConfig(Path configJson) throws CheckpointException {
-        return ConfigParser.parse(configJson, Json.readObject(configJson), 0);
+        return config(configJson, Json.readObject(configJson), 0);
+    }
+
+    /**
+     * Maps a config with the architecture serving its {@code architectures[0]} (or, without that list, its
+     * {@code model_type}); a {@code model_type} of another installed family is logged as a warning.
+     */
+    ModelConfig config(Path file, JsonNode root, int mtpLayers) throws CheckpointException {
+        ConfigReader fields = new ConfigReader(file, root, mtpLayers);
+        String name = fields.architecture();
+        if (name == null) {
+            throw new CheckpointException(file, "field 'architectures': missing, and no 'model_type' either");
+        }
+        ModelArchitecture architecture = architectures.find(name).or(() -> architectures.findType(name))
+                .orElseThrow(() -> new CheckpointException(file, "field 'architectures': " + name
+                        + " is served by no installed model family (installed: "
+                        + String.join(", ", architectures.installed()) + ")"));
+        String type = fields.modelType();
+        if (type != null && architectures.findType(type).filter(t -> t != architecture).isPresent()) {
+            LOG.warn("{}: model_type '{}' belongs to another family than architectures[0] {}; using {}", file, type,
+                    name, name);
+        }
+        ModelConfig config = architecture.config(fields);
+        if (!fields.problems().isEmpty()) {
+            throw new CheckpointException(file, fields.problems(), null);
+        }
+        return config;
     }
 
     /**
@@ -88,7 +135,7 @@ public class SafetensorsCheckpointLoader implements CheckpointLoader {
             }
             TensorLayout layout = all.keySet().stream().anyMatch(n -> n.endsWith(".mlp.experts.gate_up_proj")
                     || n.endsWith(".self_attn.sinks")) ? TensorLayout.NATIVE : TensorLayout.HUB;
-            ModelConfig config = ConfigParser.parse(configFile, configRoot, mtpLayers(all, problems));
+            ModelConfig config = config(configFile, configRoot, mtpLayers(all, problems));
             Map<String, Tensor> tensors = attachScales(all, config, problems);
             TensorValidator.Result result = TensorValidator.validate(config, layout, tensors);
             problems.addAll(result.problems());

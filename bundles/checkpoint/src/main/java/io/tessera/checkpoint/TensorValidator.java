@@ -60,7 +60,7 @@ final class TensorValidator {
     long expectedCount() {
         long n = 3;
         for (LayerSpec layer : config.layers()) {
-            n += 2 + 4 + (layer.sink() ? 1 : 0);
+            n += 2 + 4 + (layer.sink() ? 1 : 0) + (layer.qkNorm() ? 2 : 0);
             n += layer.moe() ? 2 + (layout == TensorLayout.NATIVE ? 2 : 3L * config.routedExperts()) : 3;
         }
         for (LayerSpec mtp : config.mtpLayers()) {
@@ -115,6 +115,10 @@ final class TensorValidator {
         expect(p + "self_attn.k_proj.weight", true, (long) layer.kvHeads() * layer.headDim(), hidden);
         expect(p + "self_attn.v_proj.weight", true, (long) layer.kvHeads() * layer.valueHeadDim(), hidden);
         expect(p + "self_attn.o_proj.weight", true, hidden, (long) layer.heads() * layer.valueHeadDim());
+        if (layer.qkNorm()) {
+            expect(p + "self_attn.q_norm.weight", false, layer.headDim());
+            expect(p + "self_attn.k_norm.weight", false, layer.headDim());
+        }
         if (layer.sink()) {
             expect(p + (layout == TensorLayout.NATIVE ? "self_attn.sinks" : "self_attn.attention_sink_bias"),
                     false, layer.heads());
@@ -134,7 +138,9 @@ final class TensorValidator {
         long inner = config.moeIntermediateSize();
         int experts = config.routedExperts();
         expect(p + "gate.weight", false, experts, hidden);
-        expect(p + "gate.e_score_correction_bias", false, experts);
+        if (config.topkMethod().equals("noaux_tc")) {   // the correction bias is what noaux_tc selects with
+            expect(p + "gate.e_score_correction_bias", false, experts);
+        }
         if (layout == TensorLayout.NATIVE) {
             expect(p + "experts.gate_up_proj", true, experts, 2 * inner, hidden);
             expect(p + "experts.down_proj", true, experts, hidden, inner);

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every kind of bad input fails with a CheckpointException naming the file and the tensor or field. */
 class BadInputTest {
-    private final SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+    private final SafetensorsCheckpointLoader loader = TestModels.loader();
     private final Dims dims = Dims.tiny(true);
 
     @TempDir
@@ -206,7 +206,7 @@ class BadInputTest {
     void expectedCountMatchesTheSpecTensorList() throws Exception {
         for (Dims d : List.of(Dims.tiny(true), Dims.real())) {
             long listed = TestModels.hubTensors(d).stream().filter(s -> !s.name().endsWith("_scale_inv")).count();
-            var config = ConfigParser.parse(Path.of("config.json"), TestModels.hubConfig(d), d.mtp());
+            var config = TestModels.loader().config(Path.of("config.json"), TestModels.hubConfig(d), d.mtp());
             assertEquals(listed, new TensorValidator(config, io.tessera.api.checkpoint.TensorLayout.HUB, java.util.Map.of())
                     .expectedCount());
         }

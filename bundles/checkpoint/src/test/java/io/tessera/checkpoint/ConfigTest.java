@@ -7,6 +7,7 @@ import io.tessera.api.checkpoint.AttentionKind;
 import io.tessera.api.checkpoint.CheckpointException;
 import io.tessera.api.checkpoint.LayerSpec;
 import io.tessera.api.checkpoint.ModelConfig;
+import io.tessera.api.checkpoint.RopeScaling;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
-    private final SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+    private final SafetensorsCheckpointLoader loader = TestModels.loader();
 
     @TempDir
     Path tmp;
@@ -66,9 +67,12 @@ class ConfigTest {
         assertEquals(List.of(151645), c.eosTokenIds());
     }
 
+    /** Reads a MiMo config (these tests are about its mapping: the architecture is added when absent). */
     private ModelConfig read(String json) throws Exception {
         Path file = tmp.resolve("config.json");
-        Files.writeString(file, json);
+        String body = json.substring(1).strip();
+        Files.writeString(file, json.contains("\"architectures\"") ? json
+                : "{\"architectures\": [\"MiMoV2FlashForCausalLM\"]" + (body.startsWith("}") ? "" : ", ") + body);
         return loader.readConfig(file);
     }
 
@@ -139,5 +143,100 @@ class ConfigTest {
         assertEquals(List.of("field 'rope_parameters.full_attention.rope_theta': expected a number, got \"big\"",
                 "field 'layer_types[1]': expected \"full_attention\" or \"sliding_attention\", got \"linear\""),
                 e.problems());
+    }
+
+    @Test
+    void theArchitectureChoosesTheFamily() throws Exception {
+        Path file = tmp.resolve("config.json");
+        Files.writeString(file, "{\"architectures\": [\"GPT2LMHeadModel\"], \"model_type\": \"gpt2\"}");
+        CheckpointException unknown = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> loader.readConfig(file));
+        assertEquals(List.of("field 'architectures': GPT2LMHeadModel is served by no installed model family "
+                + "(installed: LlamaForCausalLM, MiMoV2FlashForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM)"),
+                unknown.problems());
+        Files.writeString(file, "{\"num_hidden_layers\": 2}");
+        CheckpointException missing = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> loader.readConfig(file));
+        assertEquals(List.of("field 'architectures': missing, and no 'model_type' either"), missing.problems());
+        Files.writeString(file, "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2}");
+        assertEquals("mimo_v2_flash", loader.readConfig(file).architecture(), "model_type alone selects the family");
+    }
+
+    /** transformers' _compute_llama3_parameters (float32) for head_dim 64, theta 5e5, factor 8, 1/4, 8192. */
+    private static final double[] LLAMA3_INV_FREQ = {1.0, 0.03760603070259094, 0.00729266507551074,
+            0.0005248460220173001, 3.428102354519069e-05, 6.647869668086059e-06, 3.76732259610435e-07};
+    private static final int[] LLAMA3_INDICES = {0, 8, 12, 16, 20, 24, 31};
+
+    @Test
+    void llamaOlderAndNewerRopeSpellingsGiveTheSameTable() throws Exception {
+        String sizes = "\"hidden_size\": 256, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+                + "\"head_dim\": 64, \"num_hidden_layers\": 2, \"vocab_size\": 1000, \"intermediate_size\": 512, ";
+        String scaling = "\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
+                + "\"original_max_position_embeddings\": 8192";
+        ModelConfig older = read("{\"architectures\": [\"LlamaForCausalLM\"], " + sizes + "\"rope_theta\": 500000.0, "
+                + "\"rope_scaling\": {\"type\": \"llama3\", " + scaling + "}, \"tie_word_embeddings\": true}");
+        ModelConfig older31 = read("{\"architectures\": [\"LlamaForCausalLM\"], " + sizes + "\"rope_theta\": 500000.0, "
+                + "\"rope_scaling\": {\"rope_type\": \"llama3\", " + scaling + "}}");
+        ModelConfig newer = read("{\"architectures\": [\"LlamaForCausalLM\"], " + sizes + "\"rope_parameters\": "
+                + "{\"rope_type\": \"llama3\", \"rope_theta\": 500000.0, " + scaling + "}}");
+        for (ModelConfig c : List.of(older, older31, newer)) {
+            LayerSpec l = c.layers().get(1);
+            assertEquals(AttentionKind.GLOBAL, l.attention());
+            assertEquals(List.of(4, 2, 64, 64, 64), List.of(l.heads(), l.kvHeads(), l.headDim(), l.valueHeadDim(),
+                    l.rotaryDim()));
+            assertEquals(500000.0, l.ropeTheta());
+            assertEquals("llama3", l.ropeScaling().type());
+            assertEquals(1f, l.valueScale());
+            assertTrue(!l.sink() && !l.qkNorm() && !l.moe());
+            double[] inv = l.inverseFrequencies();
+            assertEquals(32, inv.length);
+            for (int i = 0; i < LLAMA3_INDICES.length; i++) {
+                double want = LLAMA3_INV_FREQ[i];
+                assertEquals(want, inv[LLAMA3_INDICES[i]], 1e-6 * want, "inverse frequency " + LLAMA3_INDICES[i]);
+            }
+        }
+        assertTrue(older.tieWordEmbeddings());
+        assertEquals(older.layers(), newer.layers(), "both spellings give the same layers");
+    }
+
+    @Test
+    void qwen3MoeHubSpellingAndItsLayerRule() throws Exception {
+        ModelConfig c = read("{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 64, "
+                + "\"num_attention_heads\": 4, \"num_key_value_heads\": 1, \"head_dim\": 32, \"num_hidden_layers\": 6, "
+                + "\"num_experts\": 16, \"num_experts_per_tok\": 4, \"moe_intermediate_size\": 48, "
+                + "\"decoder_sparse_step\": 2, \"mlp_only_layers\": [3], \"norm_topk_prob\": true, "
+                + "\"rope_theta\": 1000000.0, \"rope_scaling\": null, \"quantization_config\": {\"quant_method\": "
+                + "\"fp8\", \"fmt\": \"e4m3\", \"activation_scheme\": \"dynamic\", \"weight_block_size\": [128, 128]}}");
+        // sparse where (i + 1) % decoder_sparse_step == 0 and i is not in mlp_only_layers
+        assertEquals(List.of(false, true, false, false, false, true), c.layers().stream().map(LayerSpec::moe).toList());
+        assertEquals(List.of(16, 4, 48), List.of(c.routedExperts(), c.expertsPerToken(), c.moeIntermediateSize()));
+        assertEquals("softmax/greedy", c.scoringFunc() + "/" + c.topkMethod());
+        assertTrue(c.normTopkProb() && c.layers().getFirst().qkNorm());
+        assertEquals(RopeScaling.NONE, c.layers().getFirst().ropeScaling());
+        assertEquals(32, c.layers().getFirst().headDim());
+        assertEquals(128, c.quantization().orElseThrow().blockRows());
+    }
+
+    @Test
+    void unsupportedRopeRulesAndCompressedTensorsAreRefusedByName() {
+        CheckpointException yarn = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> read("{\"architectures\": [\"Qwen3ForCausalLM\"], \"rope_scaling\": {\"type\": \"yarn\", "
+                        + "\"factor\": 4.0}}"));
+        assertEquals(List.of("field 'rope_scaling': rope_type 'yarn' is not supported (supported: default, linear, "
+                + "llama3)"), yarn.problems());
+        CheckpointException missing = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> read("{\"architectures\": [\"LlamaForCausalLM\"], \"rope_parameters\": {\"rope_type\": "
+                        + "\"llama3\", \"factor\": 8.0}}"));
+        assertEquals(List.of("field 'rope_parameters': rope_type 'llama3' needs 'low_freq_factor'"),
+                missing.problems());
+        CheckpointException compressed = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> read("{\"architectures\": [\"LlamaForCausalLM\"], \"quantization_config\": "
+                        + "{\"quant_method\": \"compressed-tensors\", \"format\": \"float-quantized\"}}"));
+        assertTrue(compressed.problems().getFirst().contains("compressed-tensors checkpoints"),
+                compressed.problems().toString());
+        CheckpointException sliding = org.junit.jupiter.api.Assertions.assertThrows(CheckpointException.class,
+                () -> read("{\"architectures\": [\"Qwen3ForCausalLM\"], \"use_sliding_window\": true}"));
+        assertTrue(sliding.problems().getFirst().startsWith("field 'use_sliding_window'"),
+                sliding.problems().toString());
     }
 }

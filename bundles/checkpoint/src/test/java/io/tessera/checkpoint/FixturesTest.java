@@ -33,7 +33,7 @@ class FixturesTest {
             dirs = list.filter(Files::isDirectory).sorted().toList();
         }
         assertFalse(dirs.isEmpty(), MODELS + " exists but holds no checkpoint directory");
-        SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+        SafetensorsCheckpointLoader loader = TestModels.loader();
         return dirs.stream().map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> {
             try (Checkpoint c = loader.open(dir)) {
                 check(c);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class InspectCommandTest {
-    private final InspectCommand command = new InspectCommand();
+    private final InspectCommand command = new InspectCommand(TestModels.loader());
 
     @TempDir
     Path tmp;
@@ -29,10 +29,10 @@ class InspectCommandTest {
                 TestModels.byLayer(d));
         String out = command.inspect(dir.toString());
         contains(out, "MiMoV2FlashForCausalLM", "layout HUB", "layers 3 (+1 MTP)",
-                "layer attention       heads/kv  qk/v dim  rotary     theta window sink mlp",
-                "    0 global               4/1       8/4       4   5000000      0   no dense",
-                "    1 sliding-window       4/2       8/4       4     10000      4  yes MoE",
-                " mtp3 sliding-window       4/2       8/4       4     10000      4  yes dense",
+                "layer attention       heads/kv  qk/v dim  rotary     theta scaling window sink qk-norm mlp",
+                "    0 global               4/1       8/4       4   5000000 default      0   no      no dense",
+                "    1 sliding-window       4/2       8/4       4     10000 default      4  yes      no MoE",
+                " mtp3 sliding-window       4/2       8/4       4     10000 default      4  yes      no dense",
                 "68 tensors + 42 FP8 block-scale tensors", "F8_E4M3        42 tensors              218,144 bytes",
                 "valid: every expected tensor is present");
     }
@@ -46,7 +46,7 @@ class InspectCommandTest {
         contains(command.inspect(dir.toString()), "problems: 24",
                 "tensor 'model.layers.2.mlp.experts.0.gate_proj.weight': missing", "... and 4 more");
 
-        Files.writeString(dir.resolve("config.json"), "{\"num_hidden_layers\": -1}");
+        Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"MiMoV2FlashForCausalLM\"], \"num_hidden_layers\": -1}");
         contains(command.inspect(dir.toString()), "cannot open", "field 'num_hidden_layers'", "config.json");
         contains(command.inspect(tmp.resolve("absent").toString()), "cannot open", "not a directory");
     }

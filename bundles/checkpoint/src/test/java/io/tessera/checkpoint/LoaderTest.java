@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LoaderTest {
-    private final SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+    private final SafetensorsCheckpointLoader loader = TestModels.loader();
 
     @TempDir
     Path tmp;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 final class ParserTargets {
     private static final Path HEADER = Path.of("fuzz.safetensors");
     private static final Path CONFIG = Path.of("config.json");
+    private static final SafetensorsCheckpointLoader LOADER = TestModels.loader();
 
     private ParserTargets() {
     }
@@ -23,7 +24,7 @@ final class ParserTargets {
     /** A config.json, with {@code mtpLayers} MTP blocks counted from a (pretend) index. */
     static void config(byte[] json, int mtpLayers) {
         try {
-            ConfigParser.parse(CONFIG, Json.parseObject(CONFIG, json), mtpLayers);
+            LOADER.config(CONFIG, Json.parseObject(CONFIG, json), mtpLayers);
         } catch (CheckpointException expected) {
             // bad input, reported with file and field
         }

@@ -41,7 +41,7 @@ class RealScaleTest {
                 fileBytes += Files.size(f);
             }
         }
-        SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+        SafetensorsCheckpointLoader loader = TestModels.loader();
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var memory = ManagementFactory.getMemoryMXBean();
         long cold = System.nanoTime();

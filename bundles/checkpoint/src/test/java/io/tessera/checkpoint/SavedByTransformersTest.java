@@ -26,7 +26,7 @@ class SavedByTransformersTest {
     @Test
     void opensWithTheNativeConfigAndReadsTheSameValues() throws Exception {
         Path dir = Path.of(getClass().getResource("/saved-by-transformers/config.json").toURI()).getParent();
-        try (Checkpoint c = new SafetensorsCheckpointLoader().open(dir)) {
+        try (Checkpoint c = TestModels.loader().open(dir)) {
             assertEquals(TensorLayout.HUB, c.layout());
             ModelConfig m = c.config();
             assertEquals(new LayerSpec(0, AttentionKind.GLOBAL, 2, 1, 24, 8, 8, 5_000_000, 0, false, 0.707f, false),

@@ -18,6 +18,22 @@ import java.util.function.Function;
  * independently of {@link TensorValidator}, so a wrong rule there shows up as a failing test).
  */
 final class TestModels {
+
+    /** A loader that knows the MiMo-V2-Flash, Qwen3 and Llama families, as the OSGi runtime wires them. */
+    static SafetensorsCheckpointLoader loader() {
+        SafetensorsCheckpointLoader loader = new SafetensorsCheckpointLoader();
+        loader.addArchitecture(new io.tessera.family.mimo.MiMoArchitecture(), java.util.Map.of(
+                io.tessera.api.model.ModelArchitecture.ARCHITECTURE, "MiMoV2FlashForCausalLM",
+                io.tessera.api.model.ModelArchitecture.MODEL_TYPE, "mimo_v2_flash"));
+        loader.addArchitecture(new io.tessera.family.qwen3.Qwen3Architecture(), java.util.Map.of(
+                io.tessera.api.model.ModelArchitecture.ARCHITECTURE,
+                new String[] {"Qwen3ForCausalLM", "Qwen3MoeForCausalLM"},
+                io.tessera.api.model.ModelArchitecture.MODEL_TYPE, new String[] {"qwen3", "qwen3_moe"}));
+        loader.addArchitecture(new io.tessera.family.llama.LlamaArchitecture(), java.util.Map.of(
+                io.tessera.api.model.ModelArchitecture.ARCHITECTURE, "LlamaForCausalLM",
+                io.tessera.api.model.ModelArchitecture.MODEL_TYPE, "llama"));
+        return loader;
+    }
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** Model dimensions; GA layers follow the spec rule (i == 0 or (i+1) % 6 == 0), layer 0 dense. */

@@ -7,6 +7,8 @@ import io.tessera.api.model.AttentionFactory;
 import io.tessera.api.model.DraftHead;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForwardFactory;
+import io.tessera.api.model.ModelArchitecture;
+import io.tessera.api.model.ModelComponents;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,21 +16,33 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A snapshot of the component services present: attention factories by {@code attention.kind}, the feed-forward
- * factory, router kinds, the draft head (optional: without it a model runs without speculation) and one backend
- * (the engine offers a model the same components on each registered backend, preferred first). Records compare
- * by service identity, so a model reassembles only when a service it uses changed.
+ * A snapshot of the component services present: model architectures by {@code architectures[0]}, attention
+ * factories by {@code attention.kind}, the feed-forward factory, router kinds, the draft head (optional: without it
+ * a model runs without speculation) and one backend (the engine offers a model the same components on each
+ * registered backend, preferred first). Records compare by service identity, so a model reassembles only when a
+ * service it uses changed.
  */
-record Components(Map<String, AttentionFactory> attention, FeedForwardFactory feedForward, Set<String> routers,
-                  DraftHead draftHead, KernelBackend backend) {
+record Components(Map<String, ModelArchitecture> architectures, Map<String, AttentionFactory> attention,
+                  FeedForwardFactory feedForward, Set<String> routers, DraftHead draftHead, KernelBackend backend)
+        implements ModelComponents {
 
-    AttentionFactory attention(LayerSpec spec) {
+    /** The architecture serving this config's {@code architectures[0]}, or null. */
+    ModelArchitecture architecture(ModelConfig config) {
+        return architectures.get(config.architecture());
+    }
+
+    @Override
+
+    public AttentionFactory attention(LayerSpec spec) {
         return attention.get(spec.attention().property());
     }
 
     /** What a model with this config waits for, as service filters; empty when it can be assembled. */
     List<String> missing(ModelConfig config) {
         List<String> missing = new ArrayList<>();
+        if (architecture(config) == null) {
+            missing.add("(" + ModelArchitecture.ARCHITECTURE + "=" + config.architecture() + ")");
+        }
         if (backend == null) {
             missing.add("(objectClass=" + KernelBackend.class.getName() + ")");
         }

@@ -21,7 +21,7 @@ final class ConstraintMasks {
      * Masks the first {@code m} logits rows, row {@code i} belonging to {@code wantedBy[i]}; {@code drafting}:
      * rows of a draft round (each after the sequence's drafts so far), else a main step.
      */
-    void apply(MiMoV2Flash net, int m, Sequence[] wantedBy, boolean drafting) {
+    void apply(Assembly net, int m, Sequence[] wantedBy, boolean drafting) {
         boolean any = false;
         int offset = 0;
         for (int i = 0; i < m; i++) {

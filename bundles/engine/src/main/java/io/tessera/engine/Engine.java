@@ -13,6 +13,7 @@ import io.tessera.api.model.GenerationListener;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.OutputConstraint;
 import io.tessera.api.model.GenerationResult;
+import io.tessera.api.model.ModelArchitecture;
 import io.tessera.api.model.Generator;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelMetrics;
@@ -20,6 +21,7 @@ import io.tessera.api.model.ModelRegistry;
 import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
 import io.tessera.api.tokenizer.TokenizerFactory;
+import io.tessera.common.model.Architectures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +60,7 @@ import org.slf4j.LoggerFactory;
 public class Engine implements ModelRegistry, Generator {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private final Map<String, LoadedModel> models = new ConcurrentSkipListMap<>();
+    private final Architectures architectures = new Architectures();
     private final RankedServices<AttentionFactory> attention = new RankedServices<>();
     private final RankedServices<ExpertRouter> routers = new RankedServices<>();
     private final Map<KernelBackend, Map<String, Object>> backends = new ConcurrentHashMap<>();
@@ -133,6 +136,18 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
+    /** A model family arriving or leaving: its models assemble, or wait naming {@code model.architecture}. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.add(architecture, properties);
+        refreshAll();
+    }
+
+    void removeArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
+        architectures.remove(architecture, properties);
+        refreshAll();
+    }
+
     /** Several factories of one kind: the highest {@code service.ranking} serves, the next takes over when it goes. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addAttention(ServiceReference<AttentionFactory> reference, AttentionFactory factory) {
@@ -200,13 +215,14 @@ public class Engine implements ModelRegistry, Generator {
                 .comparing((Map.Entry<KernelBackend, Map<String, Object>> e) -> !name(e.getValue()).equals(preferred))
                 .thenComparing(e -> !name(e.getValue()).equals(configured))
                 .thenComparing(e -> -ranking(e.getValue()));
+        Map<String, ModelArchitecture> families = architectures.snapshot();
         Map<String, AttentionFactory> kinds = attention.best();
         Set<String> routerKinds = routers.best().keySet();
         FeedForwardFactory mlp = feedForward;
         DraftHead head = draftHead;
         List<Components> options = backends.entrySet().stream().sorted(order)
-                .map(e -> new Components(kinds, mlp, routerKinds, head, e.getKey())).toList();
-        return options.isEmpty() ? List.of(new Components(kinds, mlp, routerKinds, head, null)) : options;
+                .map(e -> new Components(families, kinds, mlp, routerKinds, head, e.getKey())).toList();
+        return options.isEmpty() ? List.of(new Components(families, kinds, mlp, routerKinds, head, null)) : options;
     }
 
     private static String name(Map<String, Object> properties) {

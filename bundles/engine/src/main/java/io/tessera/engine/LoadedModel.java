@@ -48,7 +48,7 @@ final class LoadedModel {
     private volatile String lastSwap;
     // written under the lock; volatile so that info() (probes, /health) never waits for a step
     private volatile Components components;
-    private volatile MiMoV2Flash net;
+    private volatile Assembly net;
     private volatile KvPool kv;
     private int kvEpoch;
     private int hiddenEpoch;
@@ -168,14 +168,14 @@ final class LoadedModel {
     }
 
     /** A new assembly and, unless the current pool is on the same backend and fits it, a new KV pool. */
-    private record Prepared(MiMoV2Flash net, KvPool kv) {
+    private record Prepared(Assembly net, KvPool kv) {
     }
 
     /** Builds the assembly of {@code option} while the current one keeps serving. */
     private Prepared prepare(Components option, Consumer<String> progress) throws Exception {
         progress.accept("assembling on backend " + option.backend().name());
-        MiMoV2Flash next = new MiMoV2Flash(option.backend(), checkpoint, option, settings.maxRows(),
-                settings.sequences(), progress);
+        Assembly next = new Assembly(option.architecture(config()).assemble(option.backend(), checkpoint, option,
+                settings.maxRows(), settings.sequences(), progress));
         try {
             KvPool pool = kv;   // only refresh() and close() replace it, both under `refreshing`
             boolean reuse = pool != null && pool.backend() == option.backend()
@@ -194,7 +194,7 @@ final class LoadedModel {
      * (the scheduler compares epochs).
      */
     private void commit(Components option, Prepared next, Consumer<String> progress) {
-        MiMoV2Flash oldNet;
+        Assembly oldNet;
         KvPool oldKv;
         String from;
         long pause;
@@ -214,7 +214,7 @@ final class LoadedModel {
                 kv = next.kv();
             }
             if (oldNet != null) {
-                oldNet.copyHiddenTo(next.net());
+                oldNet.copyStateTo(next.net());
             } else {
                 hiddenEpoch++;
             }
@@ -247,7 +247,7 @@ final class LoadedModel {
      */
     private void tearDown(Components now, List<String> missing, List<Components> options) {
         KvPool lost = null;
-        MiMoV2Flash old;
+        Assembly old;
         lock.lock();
         try {
             old = net;
@@ -290,7 +290,7 @@ final class LoadedModel {
     }
 
     /** The assembly; only while the lock is held. */
-    MiMoV2Flash net() {
+    Assembly net() {
         return net;
     }
 
@@ -328,7 +328,7 @@ final class LoadedModel {
 
     /** What the model is now, from the fields each change publishes: never waits for a step. */
     ModelInfo info() {
-        MiMoV2Flash net = this.net;
+        Assembly net = this.net;
         KvPool kv = this.kv;
         Components components = this.components;
         String failed = failure;
@@ -336,7 +336,9 @@ final class LoadedModel {
         for (var spec : config().layers()) {
             perLayer.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
                     + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
-                    + (spec.sink() ? ", sink" : "") + "), " + (spec.moe()
+                    + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
+                    + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
+                    + "), " + (spec.moe()
                     ? "moe " + config().expertsPerToken() + "/" + config().routedExperts()
                     : "dense mlp"));
         }

@@ -279,7 +279,7 @@ final class Scheduler implements Runnable {
             }
         }
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
-        MiMoV2Flash net = model.net();
+        Assembly net = model.net();
         boolean replaying = replayMode();
         boolean decodeOnly = true;            // every row decodes or verifies: a step the draft policy learns from
         int n = 0;
@@ -426,7 +426,7 @@ final class Scheduler implements Runnable {
         return r + 1;
     }
 
-    private void deliverEvaluations(MiMoV2Flash net, int m) {
+    private void deliverEvaluations(Assembly net, int m) {
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
             if (s.evaluation != null) {
@@ -440,7 +440,7 @@ final class Scheduler implements Runnable {
      * Samples on the backend for every wanted row: rows that end a prefill or a plain decode draw their next
      * token; verify rows get their argmax (greedy verification needs nothing else from the host).
      */
-    private void sample(MiMoV2Flash net, int m) {
+    private void sample(Assembly net, int m) {
         if (m == 0) {
             return;
         }
@@ -471,7 +471,7 @@ final class Scheduler implements Runnable {
      * Draws row {@code i}'s token on the host from its logits read back, after penalties (the backend's draw is
      * kept when there are none), with the same uniform the backend used; reports the log-probability if asked.
      */
-    private void hostSample(MiMoV2Flash net, int i, Sequence s) {
+    private void hostSample(Assembly net, int i, Sequence s) {
         SamplingParams p = s.request.sampling();
         net.readLogits(i, row);
         int token = sampled[i];
@@ -492,7 +492,7 @@ final class Scheduler implements Runnable {
     }
 
     /** Verifies each verifying sequence's drafts (its rows follow the other wanted rows in step order) and emits. */
-    private void verify(MiMoV2Flash net, int m, List<Sequence> verifying, long nanos) {
+    private void verify(Assembly net, int m, List<Sequence> verifying, long nanos) {
         int i = 0;
         for (Sequence s : verifying) {
             while (wantedBy[i] != s) {

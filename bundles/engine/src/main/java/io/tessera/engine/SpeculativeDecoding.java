@@ -60,7 +60,7 @@ final class SpeculativeDecoding {
      * forward, their argmax in {@code argmax}. Rolls the rejected drafts' KV back and writes the tokens to emit
      * (accepted drafts, then the next token) into {@code out}; returns how many.
      */
-    int verify(MiMoV2Flash net, Sequence s, int first, int[] argmax, long nanos, int[] out) {
+    int verify(Assembly net, Sequence s, int first, int[] argmax, long nanos, int[] out) {
         s.verifyNanos += nanos;
         SamplingParams p = s.request.sampling();
         int base = s.length() - 1;          // position of the row that carries the last known token
@@ -147,7 +147,7 @@ final class SpeculativeDecoding {
      * catches up on the last window of positions only: skipping heads costs nothing later. Evaluations get every
      * position of their head.
      */
-    void draftRound(MiMoV2Flash net, List<Sequence> running) {
+    void draftRound(Assembly net, List<Sequence> running) {
         long start = System.nanoTime();
         List<Sequence> drafting = new ArrayList<>();
         int blocks = 0;
@@ -254,7 +254,7 @@ final class SpeculativeDecoding {
      * Draft k of {@code s} from block k's logits row {@code i}: the argmax, or a draw from q (kept for verify); with
      * a draft oracle (greedy only), the known token with its probability, else another one.
      */
-    private int draft(MiMoV2Flash net, Sequence s, int k, int i) {
+    private int draft(Assembly net, Sequence s, int k, int i) {
         SamplingParams p = s.request.sampling();
         DraftOracle oracle = s.request.draftOracle();
         int at = s.generated() + k;

@@ -353,7 +353,7 @@ public class OpenAiServlet extends HttpServlet {
         int[] prompt;
         try {
             prompt = chat ? tokenizer.encodeChat(job.messages(), job.tools(), new ChatOptions(true, job.thinking()))
-                    : job.promptIds() != null ? job.promptIds() : tokenizer.encode(job.prompt());
+                    : job.promptIds() != null ? job.promptIds() : tokenizer.encodeWithSpecialTokens(job.prompt());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(chat ? "messages" : "prompt", e.getMessage());
         } catch (UnsupportedOperationException e) {

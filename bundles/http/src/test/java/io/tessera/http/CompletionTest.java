@@ -33,6 +33,10 @@ class CompletionTest {
             return text.chars().map(c -> c - 'a').toArray();
         }
 
+        public int[] encodeWithSpecialTokens(String text) {
+            return encode(text);
+        }
+
         public String decode(int[] ids) {
             StringBuilder s = new StringBuilder();
             for (int id : ids) {

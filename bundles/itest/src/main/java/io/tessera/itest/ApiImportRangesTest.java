@@ -17,8 +17,8 @@ import org.osgi.test.common.annotation.InjectBundleContext;
  * The import ranges bnd derives from {@code @ProviderType}/{@code @ConsumerType}: a bundle that implements a
  * provider type of an api package accepts only that package's minor line ({@code [0.2,0.3)} for a package at
  * 0.2), so an api with a new method is never wired to an implementation that lacks it; a bundle that only calls
- * the package accepts every compatible version ({@code [0.2,1)}). Kernel, model and tokenizer are at 0.2 (structured
- * outputs: maskLogits, OutputConstraint, tokenBytes), checkpoint and grammar at 0.1.
+ * the package accepts every compatible version ({@code [0.2,1)}). Kernel, model, tokenizer and checkpoint are at
+ * 0.2 (model families; structured outputs: maskLogits, OutputConstraint, tokenBytes), grammar at 0.1.
  */
 public class ApiImportRangesTest {
 
@@ -36,12 +36,13 @@ public class ApiImportRangesTest {
     @Test
     void componentProvidersImportTheModelPackageAsProviders() {
         for (String provider : new String[] {"io.tessera.engine", "io.tessera.moe", "io.tessera.mtp",
-                "io.tessera.attention-global", "io.tessera.attention-sliding"}) {
+                "io.tessera.attention-global", "io.tessera.attention-sliding", "io.tessera.family-mimo",
+                "io.tessera.family-qwen3", "io.tessera.family-llama"}) {
             assertEquals("[0.2.0,0.3.0)", importRange(provider, "io.tessera.api.model"), provider);
         }
         assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.tokenizer", "io.tessera.api.tokenizer"));
         assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.grammar", "io.tessera.api.grammar"));
-        assertEquals("[0.1.0,0.2.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
+        assertEquals("[0.2.0,0.3.0)", importRange("io.tessera.checkpoint", "io.tessera.api.checkpoint"));
     }
 
     @Test

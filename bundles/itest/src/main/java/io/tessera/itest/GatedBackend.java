@@ -9,6 +9,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import java.util.Hashtable;
 import java.util.concurrent.CountDownLatch;
@@ -150,6 +151,11 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
+    public void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
+        real.rmsNormHeads(x, w, eps, n, heads, out);
+    }
+
+    @Override
     public void matmul(Buffer x, Weight w, int n, Buffer y) {
         real.matmul(x, w, n, y);
     }
@@ -185,8 +191,8 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
-    public void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
-        real.rope(rows, x, heads, headDim, rotaryDim, theta);
+    public void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
+        real.rope(rows, x, heads, headDim, inverseFrequencies);
     }
 
     @Override
@@ -196,9 +202,9 @@ final class GatedBackend implements KernelBackend {
     }
 
     @Override
-    public void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
-                      Buffer ids, Buffer weights) {
-        real.route(logits, bias, n, k, normalize, scaling, replay, ids, weights);
+    public void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score, boolean normalize,
+                      float scaling, boolean replay, Buffer ids, Buffer weights) {
+        real.route(logits, bias, n, k, score, normalize, scaling, replay, ids, weights);
     }
 
     @Override

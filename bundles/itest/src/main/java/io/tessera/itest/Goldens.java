@@ -3,6 +3,7 @@ package io.tessera.itest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
  * The reference goldens of one fixture (tools/reference/goldens/NAME/goldens.json, made by
@@ -32,6 +34,14 @@ record Goldens(String fixture, Path checkpoint, Path directory, JsonNode json) {
         return all;
     }
 
+    /**
+     * The fixtures with MTP heads (MiMo-V2-Flash's: sliding-window and global layers, MoE, draft heads), for the
+     * tests of speculation, routing, swaps and component dynamics; the first of them is their default fixture.
+     */
+    static List<Goldens> withDraftHeads(Path repo) throws IOException {
+        return all(repo).stream().filter(g -> g.json().findValue("mtp_block") != null).toList();
+    }
+
     int[] prompt(String name) {
         for (JsonNode p : json.get("prompts")) {
             if (p.get("name").asText().equals(name)) {
@@ -49,9 +59,12 @@ record Goldens(String fixture, Path checkpoint, Path directory, JsonNode json) {
         return values;
     }
 
-    /** A float32 C-order .npy array as [rows][cols]. */
+    /** A float32 C-order .npy array as [rows][cols]; {@code .npy.gz} is gunzipped first. */
     float[][] array(String file) throws IOException {
-        byte[] bytes = Files.readAllBytes(directory.resolve(file));
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(directory.resolve(file))) {
+            bytes = (file.endsWith(".gz") ? new GZIPInputStream(in) : in).readAllBytes();
+        }
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = buffer.getShort(8) & 0xffff;
         String header = new String(bytes, 10, headerLength, StandardCharsets.US_ASCII);

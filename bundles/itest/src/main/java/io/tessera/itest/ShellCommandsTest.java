@@ -2,12 +2,7 @@ package io.tessera.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Hashtable;
@@ -16,8 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
-import org.apache.felix.service.command.Converter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.BundleContext;
@@ -140,36 +133,16 @@ public class ShellCommandsTest {
     }
 
     private Path checkpoint() throws Exception {
-        return Goldens.all(Path.of(context.getProperty("tessera.repo"))).get(0).checkpoint();
+        return Goldens.withDraftHeads(Path.of(context.getProperty("tessera.repo"))).get(0).checkpoint();
     }
 
     private String run(String script) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-             CommandSession session = processor.createSession(InputStream.nullInputStream(), out, out)) {
-            Object result = session.execute(script);
-            if (result != null) {
-                out.println(session.format(result, Converter.INSPECT));
-            }
-        } catch (Exception e) {
-            fail(script + " failed: " + e + "\n" + bytes.toString(StandardCharsets.UTF_8));
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
+        return Gogo.run(processor, script);
     }
 
     /** The message of the error a script ends with. */
     private String error(String script) {
-        try (CommandSession session = processor.createSession(InputStream.nullInputStream(),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), System.err)) {
-            session.execute(script);
-        } catch (Exception e) {
-            Throwable cause = e;
-            while (cause instanceof java.lang.reflect.InvocationTargetException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            return cause.getMessage();
-        }
-        throw new AssertionError(script + " did not fail");
+        return Gogo.error(processor, script);
     }
 
     private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {

@@ -3,6 +3,7 @@ package io.tessera.moe;
 import io.tessera.api.checkpoint.ModelConfig;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.KernelBackend;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.model.ExpertRouter;
 import org.osgi.service.component.annotations.Component;
@@ -19,7 +20,7 @@ public class SigmoidNoAuxRouter implements ExpertRouter {
     @Override
     public void route(KernelBackend backend, ModelConfig config, Buffer logits, Weight correctionBias, int n,
                       boolean replay, Buffer ids, Buffer weights) {
-        backend.route(logits, correctionBias, n, config.expertsPerToken(), config.normTopkProb(),
+        backend.route(logits, correctionBias, n, config.expertsPerToken(), ScoreFunction.SIGMOID, config.normTopkProb(),
                 (float) config.routedScalingFactor(), replay, ids, weights);
     }
 }

@@ -81,7 +81,8 @@ public class GenerateCommand {
             out.println("(no tokenizer: " + e.getMessage() + "; printing ids)");
             tokenizer = null;
         }
-        int[] tokens = ids.isEmpty() ? tokenizer.encode(String.join(" ", prompt)) : Models.parseIds(ids);
+        int[] tokens = ids.isEmpty() ? tokenizer.encodeWithSpecialTokens(String.join(" ", prompt))
+                : Models.parseIds(ids);
         Set<Integer> stop = tokenizer == null ? Set.of() : tokenizer.stopTokens();
         LinkedBlockingQueue<int[]> stream = new LinkedBlockingQueue<>();
         long start = System.nanoTime();

@@ -33,9 +33,16 @@ final class HfTokenizer implements Tokenizer {
     private final Set<Integer> stopTokens;
     private final Set<Integer> specialTokens;
     private final ChatTemplate chatTemplate;
+    private final Template postProcessor;
+
+    /** What the post-processor adds around one sequence: ids before and after it. */
+    record Template(int[] before, int[] after) {
+        static final Template NONE = new Template(new int[0], new int[0]);
+    }
 
     HfTokenizer(AddedTokens addedTokens, UnaryOperator<String> normalizer, PreTokenizer preTokenizer, Bpe bpe,
-                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, Set<Integer> specialTokens, ChatTemplate chatTemplate) {
+                Map<String, Integer> ids, String[] tokens, Set<Integer> stopTokens, Set<Integer> specialTokens,
+                ChatTemplate chatTemplate, Template postProcessor) {
         this.addedTokens = addedTokens;
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
@@ -45,6 +52,7 @@ final class HfTokenizer implements Tokenizer {
         this.stopTokens = stopTokens;
         this.specialTokens = specialTokens;
         this.chatTemplate = chatTemplate;
+        this.postProcessor = postProcessor;
         bytes = new byte[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
             if (tokens[i] != null) {
@@ -126,6 +134,17 @@ final class HfTokenizer implements Tokenizer {
         out.append(LITERAL_OPEN).append(literals.size()).append(LITERAL_CLOSE);
         literals.add(literal);
         return literal.length();
+    }
+
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        int[] body = encode(text);
+        int[] out = new int[postProcessor.before().length + body.length + postProcessor.after().length];
+        System.arraycopy(postProcessor.before(), 0, out, 0, postProcessor.before().length);
+        System.arraycopy(body, 0, out, postProcessor.before().length, body.length);
+        System.arraycopy(postProcessor.after(), 0, out, postProcessor.before().length + body.length,
+                postProcessor.after().length);
+        return out;
     }
 
     @Override

@@ -111,7 +111,8 @@ final class TokenizerLoader {
         }
         ChatTemplate template = ChatTemplate.select(chatTemplate(config, configFile), configFile);
         return new HfTokenizer(new AddedTokens(added, normalizer), normalizer, preTokenizer, bpe, Map.copyOf(ids),
-                tokens, Set.copyOf(stop), Set.copyOf(special), template);
+                tokens, Set.copyOf(stop), Set.copyOf(special), template,
+                postProcessor(root.get("post_processor"), "post_processor"));
     }
 
     private JsonNode object(JsonNode parent, String field) {
@@ -284,6 +285,54 @@ final class TokenizerLoader {
             return PreTokenizer.compile(regex);
         } catch (PatternSyntaxException e) {
             throw bad(field, "pattern does not compile: " + e.getDescription());
+        }
+    }
+
+    /**
+     * The special tokens the post-processor puts around a single sequence ({@code TemplateProcessing.single},
+     * e.g. Llama 3's {@code <|begin_of_text|> $A}); ByteLevel post-processing changes no ids.
+     */
+    private HfTokenizer.Template postProcessor(JsonNode node, String field) {
+        String type = node == null || node.isNull() ? "none" : node.path("type").asText();
+        switch (type) {
+            case "none", "ByteLevel" -> {
+                return HfTokenizer.Template.NONE;
+            }
+            case "Sequence" -> {
+                HfTokenizer.Template template = HfTokenizer.Template.NONE;
+                JsonNode list = node.path("processors");
+                for (int i = 0; i < list.size(); i++) {
+                    HfTokenizer.Template step = postProcessor(list.get(i), field + ".processors[" + i + "]");
+                    template = step == HfTokenizer.Template.NONE ? template : step;
+                }
+                return template;
+            }
+            case "TemplateProcessing" -> {
+                List<Integer> before = new ArrayList<>();
+                List<Integer> after = new ArrayList<>();
+                boolean seenA = false;
+                JsonNode single = node.path("single");
+                for (int i = 0; i < single.size(); i++) {
+                    JsonNode piece = single.get(i);
+                    if (piece.has("Sequence")) {
+                        seenA = true;
+                    } else if (piece.has("SpecialToken")) {
+                        String token = piece.get("SpecialToken").path("id").asText();
+                        JsonNode ids = node.path("special_tokens").path(token).path("ids");
+                        if (!ids.isArray() || ids.isEmpty()) {
+                            throw bad(field + ".special_tokens", "no ids for '" + token + "'");
+                        }
+                        List<Integer> side = seenA ? after : before;
+                        ids.forEach(id -> side.add(id.asInt()));
+                    } else {
+                        throw bad(field + ".single[" + i + "]", "neither a Sequence nor a SpecialToken");
+                    }
+                }
+                return new HfTokenizer.Template(before.stream().mapToInt(Integer::intValue).toArray(),
+                        after.stream().mapToInt(Integer::intValue).toArray());
+            }
+            default -> throw bad(field + ".type", "unsupported post-processor '" + type
+                    + "' (supported: ByteLevel, TemplateProcessing, Sequence)");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tessera.tokenizer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +32,32 @@ class GoldenTest {
             every8th.add(corpus.get(i));
         }
         check(Assets.load("small", dir), every8th, Assets.jsonLines("goldens-small.jsonl.gz"));
+    }
+
+    /**
+     * A Llama-3-shaped tokenizer trained here (tools/families/make_family_fixtures.py): Llama 3's split regex,
+     * byte-level BPE with ignore_merges, specials after the BPE ids, and a post-processor that prepends
+     * {@code <|begin_of_text|>}: same ids, same decode, same prefix as HF's default {@code encode}.
+     */
+    @Test
+    void llama3ShapedTokenizerMatchesReference(@TempDir Path dir) {
+        List<String> corpus = Assets.corpus();
+        List<String> every16th = new ArrayList<>();
+        for (int i = 0; i < corpus.size(); i += 16) {
+            every16th.add(corpus.get(i));
+        }
+        HfTokenizer tok = Assets.load("llama3", dir);
+        List<JsonNode> goldens = Assets.jsonLines("goldens-llama3.jsonl.gz");
+        check(tok, every16th, goldens);
+        int[] prefix = Assets.ints(goldens.getFirst().get("prefix"));
+        assertEquals(List.of(tok.id("<|begin_of_text|>").getAsInt()), Arrays.stream(prefix).boxed().toList());
+        for (int i = 0; i < every16th.size(); i += 50) {
+            int[] ids = Assets.ints(goldens.get(i).get("ids"));
+            int[] want = new int[prefix.length + ids.length];
+            System.arraycopy(prefix, 0, want, 0, prefix.length);
+            System.arraycopy(ids, 0, want, prefix.length, ids.length);
+            assertArrayEquals(want, tok.encodeWithSpecialTokens(every16th.get(i)), "line " + i);
+        }
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import java.util.Map;
@@ -282,6 +283,14 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
+    public synchronized void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
+        CpuWeight g = handle(w, "w");
+        int d = g.cols();
+        // each row's heads are contiguous views of d: RMSNorm over n · heads rows of d
+        RowOps.rmsNorm(f32(x, "x", n, heads * d).f, g.values(), eps, n * heads, d, f32(out, "out", n, heads * d).f);
+    }
+
+    @Override
     public synchronized void matmul(Buffer x, Weight w, int n, Buffer y) {
         CpuWeight m = handle(w, "w");
         if (x == y) {
@@ -367,14 +376,14 @@ public class CpuBackend implements KernelBackend {
 
 
     @Override
-    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
         CpuRows rs = rows(rows);
         float[] v = f32(x, "x", rs.count(), heads * headDim).f;
-        if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, "
-                    + headDim + "]");
+        int half = inverseFrequencies.length;
+        if (half == 0 || 2 * half > headDim) {
+            throw new IllegalArgumentException("rope: rotary dim " + 2 * half + " must be in (0, " + headDim + "]");
         }
-        RowOps.rope(v, rs.count(), heads, headDim, rotaryDim / 2, ropeTable.angles(rs, rotaryDim, theta));
+        RowOps.rope(v, rs.count(), heads, headDim, half, ropeTable.angles(rs, inverseFrequencies));
     }
 
     @Override
@@ -426,8 +435,8 @@ public class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public synchronized void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling,
-                                   boolean replay, Buffer ids, Buffer weights) {
+    public synchronized void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score,
+                                   boolean normalize, float scaling, boolean replay, Buffer ids, Buffer weights) {
         CpuBuffer lb = f32(logits, "logits", n, -1);
         int count = lb.cols;
         int[] sel = i32(ids, "ids", n, k).i;
@@ -437,7 +446,8 @@ public class CpuBackend implements KernelBackend {
             throw new IllegalArgumentException("route: k=" + k + " of " + count + " experts"
                     + (b == null ? "" : ", bias of " + b.cols()));
         }
-        selection.route(lb.f, b == null ? null : b.values(), n, count, k, normalize, scaling, replay, sel, w);
+        selection.route(lb.f, b == null ? null : b.values(), n, count, k, score == ScoreFunction.SOFTMAX, normalize,
+                scaling, replay, sel, w);
     }
 
     @Override

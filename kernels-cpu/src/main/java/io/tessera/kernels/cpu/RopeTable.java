@@ -1,7 +1,7 @@
 package io.tessera.kernels.cpu;
 
 /**
- * The cosines and sines of one step's rows, computed once per (rows, rotary dims, theta) instead of in every
+ * The cosines and sines of one step's rows, computed once per (rows, inverse-frequency table) instead of in every
  * layer for q and k: two entries, as a model has at most two RoPE settings (global and sliding layers).
  */
 final class RopeTable {
@@ -10,35 +10,37 @@ final class RopeTable {
 
     private static final class Entry {
         CpuRows rows;
-        int rotaryDim;
-        double theta;
+        double[] inverseFrequencies;
         float[] cs = new float[0];
     }
 
-    /** Per row of {@code rows}: {@code rotaryDim / 2} cosines, then as many sines. */
-    float[] angles(CpuRows rows, int rotaryDim, double theta) {
+    /**
+     * Per row of {@code rows}: {@code half} cosines, then as many sines, of {@code position · inverseFrequencies[d]}
+     * ({@code half = inverseFrequencies.length}).
+     */
+    float[] angles(CpuRows rows, double[] inverseFrequencies) {
         for (Entry e : entries) {
-            if (e.rows == rows && e.rotaryDim == rotaryDim && e.theta == theta) {
+            if (e.rows == rows && java.util.Arrays.equals(e.inverseFrequencies, inverseFrequencies)) {
                 return e.cs;
             }
         }
         Entry e = entries[next];
         next = 1 - next;
-        int half = rotaryDim / 2;
+        int half = inverseFrequencies.length;
+        int rotaryDim = 2 * half;
         if (e.cs.length < rows.count() * rotaryDim) {
             e.cs = new float[rows.count() * rotaryDim];
         }
         for (int r = 0; r < rows.count(); r++) {
             for (int d = 0; d < half; d++) {
                 // in double: pos · freq loses whole radians in F32 at long positions
-                double angle = rows.positions[r] * Math.pow(theta, -2.0 * d / rotaryDim);
+                double angle = rows.positions[r] * inverseFrequencies[d];
                 e.cs[r * rotaryDim + d] = (float) Math.cos(angle);
                 e.cs[r * rotaryDim + half + d] = (float) Math.sin(angle);
             }
         }
         e.rows = rows;
-        e.rotaryDim = rotaryDim;
-        e.theta = theta;
+        e.inverseFrequencies = inverseFrequencies.clone();
         return e.cs;
     }
 }

@@ -17,13 +17,22 @@ final class Selection {
         return a > b || (Float.isNaN(a) && !Float.isNaN(b));
     }
 
-    /** Sigmoid routing of {@code n} rows of {@code experts} logits (see {@code KernelBackend.route}). */
-    void route(float[] logits, float[] bias, int n, int experts, int k, boolean normalize, float scaling,
-               boolean replay, int[] sel, float[] w) {
+    /**
+     * Sigmoid or softmax routing of {@code n} rows of {@code experts} logits (see {@code KernelBackend.route}):
+     * {@code softmax} scores by a max-subtracted softmax over the row, else by σ.
+     */
+    void route(float[] logits, float[] bias, int n, int experts, int k, boolean softmax, boolean normalize,
+               float scaling, boolean replay, int[] sel, float[] w) {
         float[] s = work(2 * experts);
         for (int r = 0; r < n; r++) {
+            if (softmax) {
+                softmax(logits, r * experts, experts, s);
+            } else {
+                for (int e = 0; e < experts; e++) {
+                    s[e] = (float) (1 / (1 + Math.exp(-logits[r * experts + e])));
+                }
+            }
             for (int e = 0; e < experts; e++) {
-                s[e] = (float) (1 / (1 + Math.exp(-logits[r * experts + e])));
                 s[experts + e] = s[e] + (bias == null ? 0 : bias[e]);
             }
             int row = r * k;
@@ -51,6 +60,22 @@ final class Selection {
                 float sj = s[sel[row + j]];
                 w[row + j] = (normalize ? sj / (total + 1e-20f) : sj) * scaling;
             }
+        }
+    }
+
+    /** {@code s[0, n) = softmax(l[from, from + n))} in F32, max-subtracted, summed in index order. */
+    private static void softmax(float[] l, int from, int n, float[] s) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < n; e++) {
+            max = Math.max(max, l[from + e]);
+        }
+        float sum = 0;
+        for (int e = 0; e < n; e++) {
+            s[e] = (float) Math.exp(l[from + e] - max);
+            sum += s[e];
+        }
+        for (int e = 0; e < n; e++) {
+            s[e] /= sum;
         }
     }
 

@@ -9,10 +9,12 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.DoubleBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,8 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     private long scratch, scratchBytes;
     /** Device tables of expert weight pointers, one per ExpertWeights seen. */
     private final Map<ExpertWeights, Long> expertTables = new HashMap<>();
+    /** Device copies of RoPE inverse-frequency tables, by content (each layer passes the same array every step). */
+    private final Map<DoubleBuffer, Long> ropeTables = new HashMap<>();
     private boolean closed;
 
     CudaBackend(CudaDriver driver, int device, MemorySegment context, MemorySegment stream, CudaKernels kernels,
@@ -397,14 +401,42 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     }
 
     @Override
-    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+    public synchronized void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
         CudaRows r = rows(rows);
         CudaBuffer xb = buffer(x, "x", DType.F32, r.count(), heads * headDim);
-        if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0) {
-            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, " + headDim + "]");
+        int half = inverseFrequencies.length;
+        if (half == 0 || 2 * half > headDim) {
+            throw new IllegalArgumentException("rope: rotary dim " + 2 * half + " must be in (0, " + headDim + "]");
         }
-        run(() -> kernels.launch("rope").grid(r.count(), heads).block(Math.min(BLOCK, Math.max(32, rotaryDim / 2)))
-                .ptr(xb.ptr).ptr(r.positions).i32(heads).i32(headDim).i32(rotaryDim).f64(theta).go(stream));
+        run(() -> kernels.launch("rope").grid(r.count(), heads).block(Math.min(BLOCK, Math.max(32, half)))
+                .ptr(xb.ptr).ptr(r.positions).i32(heads).i32(headDim).i32(half).ptr(ropeTable(inverseFrequencies))
+                .go(stream));
+    }
+
+    /** The device copy of a RoPE table, uploaded on first use and kept until the backend closes. */
+    private long ropeTable(double[] inverseFrequencies) throws Throwable {
+        DoubleBuffer key = DoubleBuffer.wrap(inverseFrequencies);
+        Long ptr = ropeTables.get(key);
+        if (ptr == null) {
+            enter();
+            long bytes = 8L * inverseFrequencies.length;
+            ptr = alloc(bytes);
+            MemorySegment host = staging(bytes);
+            MemorySegment.copy(inverseFrequencies, 0, host, ValueLayout.JAVA_DOUBLE, 0, inverseFrequencies.length);
+            driver.copyToDevice(ptr, host, bytes, stream);
+            ropeTables.put(DoubleBuffer.wrap(inverseFrequencies.clone()), ptr);
+        }
+        return ptr;
+    }
+
+    @Override
+    public synchronized void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
+        CudaWeight g = weight(w, "w");
+        CudaBuffer xb = buffer(x, "x", DType.F32, n, heads * g.cols()),
+                o = buffer(out, "out", DType.F32, n, heads * g.cols());
+        // a head's view is a row of [n × heads, d]: the row kernel over n × heads rows
+        run(() -> kernels.launch("rms_norm").grid(n * heads, 1).block(BLOCK)
+                .ptr(xb.ptr).ptr(g.ptr).i32(g.code()).f32(eps).i32(g.cols()).ptr(o.ptr).go(stream));
     }
 
     @Override
@@ -441,8 +473,8 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
     }
 
     @Override
-    public synchronized void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling,
-                                   boolean replay, Buffer ids, Buffer weights) {
+    public synchronized void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score,
+                                   boolean normalize, float scaling, boolean replay, Buffer ids, Buffer weights) {
         CudaBuffer l = buffer(logits, "logits", DType.F32, n, -1);
         int experts = l.cols();
         if (k <= 0 || k > experts) {
@@ -453,9 +485,10 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
             throw new IllegalArgumentException("route: bias " + b + " must have " + experts + " elements");
         }
         CudaBuffer i = buffer(ids, "ids", DType.I32, n, k), w = buffer(weights, "weights", DType.F32, n, k);
-        run(() -> kernels.launch("route").grid(n, 1).block(32).shared(5 * experts).ptr(l.ptr)
+        run(() -> kernels.launch("route").grid(n, 1).block(32).shared(9 * experts).ptr(l.ptr)
                 .ptr(b == null ? 0 : b.ptr).i32(b == null ? 0 : b.code()).i32(experts).i32(k).i32(normalize ? 1 : 0)
-                .f32(scaling).i32(replay ? 1 : 0).ptr(i.ptr).ptr(w.ptr).go(stream));
+                .f32(scaling).i32(replay ? 1 : 0).i32(score == ScoreFunction.SOFTMAX ? 1 : 0).ptr(i.ptr).ptr(w.ptr)
+                .go(stream));
     }
 
     @Override
@@ -706,6 +739,9 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
             enter();
             driver.synchronize(stream);
             for (long t : expertTables.values()) {
+                driver.free(t);
+            }
+            for (long t : ropeTables.values()) {
                 driver.free(t);
             }
             if (scratch != 0) {

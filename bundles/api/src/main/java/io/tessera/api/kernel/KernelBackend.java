@@ -5,7 +5,7 @@ import io.tessera.api.Tensor;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * A kernel backend: it owns device memory and runs the ops of the MiMo forward pass on it.
+ * A kernel backend: it owns device memory and runs the ops of the forward passes (every model family) on it.
  *
  * <h2>Selection</h2>
  * Registered as an OSGi service with the property {@value #BACKEND} (e.g. {@code backend=cpu},
@@ -142,6 +142,13 @@ public interface KernelBackend {
     void rmsNorm(Buffer x, Weight w, float eps, int n, Buffer out);
 
     /**
+     * RMSNorm over per-head views of the first {@code n} rows of {@code x [R, heads × d]}, {@code d = w.cols()}:
+     * each head's {@code d} values are normalised on their own, {@code out[r][h] = w ⊙ x[r][h] /
+     * sqrt(mean(x[r][h]²) + eps)} (Qwen3's {@code q_norm} and {@code k_norm}). {@code out} may be {@code x}.
+     */
+    void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out);
+
+    /**
      * {@code y[r][o] = Σ_i x[r][i] · W[o][i]} for the first {@code n} rows (y = x·Wᵀ), W dequantized on the fly
      * (never materialized). {@code y} must not be {@code x}. {@code n = 1} is a GEMV and must run at the memory
      * bandwidth limit; larger {@code n} reads W once for all rows.
@@ -182,13 +189,32 @@ public interface KernelBackend {
     void scatterRows(Buffer src, Buffer index, int n, Buffer dst);
 
     /**
-     * NeoX (rotate-half) RoPE in place on {@code x} of shape {@code [R, heads × headDim]}: within each head, the
-     * pairs {@code (d, d + rotaryDim/2)} for {@code d < rotaryDim/2} rotate by {@code pos · theta^(−2d/rotaryDim)};
-     * dims from {@code rotaryDim} on pass through. Positions come from {@code rows}. The angle is formed in double
-     * (in F32, {@code pos · freq} loses whole radians at long positions); {@code rotaryDim} is even and at most
-     * {@code headDim}.
+     * NeoX (rotate-half) RoPE in place on {@code x} of shape {@code [R, heads × headDim]}, from a table of
+     * inverse frequencies: within each head, the pairs {@code (d, d + rotaryDim/2)} for
+     * {@code d < rotaryDim/2 = inverseFrequencies.length} rotate by {@code pos · inverseFrequencies[d]}; dims from
+     * {@code rotaryDim} on pass through. Positions come from {@code rows}. The angle is formed in double (in F32,
+     * {@code pos · freq} loses whole radians at long positions), its cosine and sine rounded to F32. Any scaling
+     * rule (linear, llama3, ...) is a table (see {@link io.tessera.api.checkpoint.RopeScaling}), not an op.
+     * The backend may read the array until the op has run: the caller must not change it (allocate it once).
+     *
+     * @throws IllegalArgumentException when {@code 2 · inverseFrequencies.length} is 0 or exceeds {@code headDim}
      */
-    void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta);
+    void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies);
+
+    /**
+     * {@link #rope(Rows, Buffer, int, int, double[])} with the plain table {@code theta^(−2d/rotaryDim)}.
+     *
+     * @deprecated since 0.2: pass the table, computed once per layer
+     */
+    @Deprecated
+    default void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+        if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
+            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, "
+                    + headDim + "]");
+        }
+        rope(rows, x, heads, headDim,
+                io.tessera.api.checkpoint.RopeScaling.NONE.inverseFrequencies(theta, rotaryDim));
+    }
 
     /**
      * Attention of one layer for every row. First stores each row's key and {@code valueScale ×} value at slot
@@ -211,17 +237,30 @@ public interface KernelBackend {
                    Buffer out);
 
     /**
-     * MoE routing in F32 for the first {@code n} rows of router logits {@code [R, experts]}: {@code s = σ(logits)};
-     * selection by the top-{@code k} of {@code s + bias} (bias may be null; ties go to the lower index; a NaN
-     * score ranks above every number, so a NaN is never hidden);
+     * MoE routing in F32 for the first {@code n} rows of router logits {@code [R, experts]}: scores
+     * {@code s = σ(logits)} ({@link ScoreFunction#SIGMOID}) or {@code s = softmax(logits)} over all experts
+     * ({@link ScoreFunction#SOFTMAX}, max-subtracted); selection by the top-{@code k} of {@code s + bias} (bias
+     * may be null; ties go to the lower index; a NaN score ranks above every number, so a NaN is never hidden);
      * {@code weights = s_sel / (Σ s_sel + 1e-20)} when {@code normalize}, else {@code s_sel}; then
      * {@code × scaling}. Writes I32 {@code ids [R, k]} (in descending order of the selection score) and F32
      * {@code weights [R, k]}. With {@code replay}, {@code ids} is read, not written, and only the weights are
      * computed (routing replay); a replayed id outside {@code [0, experts)} is an
      * {@link IllegalArgumentException}.
      */
-    void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
-               Buffer ids, Buffer weights);
+    void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score, boolean normalize, float scaling,
+               boolean replay, Buffer ids, Buffer weights);
+
+    /**
+     * {@link #route(Buffer, Weight, int, int, ScoreFunction, boolean, float, boolean, Buffer, Buffer)} with
+     * sigmoid scores.
+     *
+     * @deprecated since 0.2: name the score function
+     */
+    @Deprecated
+    default void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
+                       Buffer ids, Buffer weights) {
+        route(logits, bias, n, k, ScoreFunction.SIGMOID, normalize, scaling, replay, ids, weights);
+    }
 
     /**
      * Routed experts for the first {@code n} rows: {@code out[r] = Σ_j weights[r][j] ·

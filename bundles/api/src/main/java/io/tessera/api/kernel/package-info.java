@@ -30,9 +30,15 @@
  * A package steps at most once per release, however many additions it gathers. A backend author builds against
  * the api version it implements and runs the conformance kit ({@code kernels-tck}) of the same version.
  *
- * <p>0.2.0: {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding) and
- * {@link io.tessera.api.kernel.KernelBackend#matmulRows}, a matmul over a subset of a weight's rows (the draft
- * heads' shortlist lm_head).
+ * <h2>Changes</h2>
+ * <ul>
+ * <li>0.2.0: {@code rope} from a table of inverse frequencies (the theta form is a deprecated default method that
+ *     builds the plain table), {@code route} with a {@link io.tessera.api.kernel.ScoreFunction} (sigmoid or
+ *     softmax; the old form is a deprecated default for sigmoid), {@code rmsNormHeads} (RMSNorm over per-head
+ *     views); {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding) and
+ *     {@link io.tessera.api.kernel.KernelBackend#matmulRows}, a matmul over a subset of a weight's rows (the draft
+ *     heads' shortlist lm_head). Backends implement the five new methods.</li>
+ * </ul>
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")

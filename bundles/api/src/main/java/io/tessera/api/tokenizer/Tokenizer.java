@@ -16,6 +16,14 @@ public interface Tokenizer {
     /** Encodes text; added and special tokens in the text are matched first and never split. No BOS is added. */
     int[] encode(String text);
 
+    /**
+     * Encodes text as Hugging Face's {@code encode(text)} does by default ({@code add_special_tokens=True}): the
+     * ids of {@link #encode} inside what the tokenizer's {@code post_processor} adds to one sequence (Llama 3:
+     * {@code <|begin_of_text|>} first; Qwen: nothing). Use it for plain-text prompts, not for a rendered chat,
+     * whose template writes its own special tokens.
+     */
+    int[] encodeWithSpecialTokens(String text);
+
     /** Decodes ids to text exactly as the reference decoder does (special tokens included). */
     String decode(int[] ids);
 

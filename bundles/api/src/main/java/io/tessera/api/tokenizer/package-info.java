@@ -11,8 +11,13 @@
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
  * member or a new record component is a major step; checked by bnd baselining against {@code cnf/baseline}.
  *
- * <p>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#tokenBytes} (constrained decoding);
- * {@link io.tessera.api.tokenizer.Tokenizer#encodeChat} (special-token text inside messages is plain text).
+ * <h2>Changes</h2>
+ * <ul>
+ * <li>0.2.0: {@link io.tessera.api.tokenizer.Tokenizer#encodeWithSpecialTokens} (the {@code post_processor}'s
+ *     special tokens, e.g. Llama 3's {@code <|begin_of_text|>}, around a plain-text prompt);
+ *     {@link io.tessera.api.tokenizer.Tokenizer#tokenBytes} (constrained decoding);
+ *     {@link io.tessera.api.tokenizer.Tokenizer#encodeChat} (special-token text inside messages is plain text).</li>
+ * </ul>
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("0.2.0")

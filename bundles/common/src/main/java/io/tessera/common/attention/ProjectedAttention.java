@@ -16,9 +16,10 @@ import io.tessera.common.Resources;
 import java.util.Optional;
 
 /**
- * One MiMo attention block (spec §3, steps 1–8): q/k/v projections, partial NeoX RoPE on q and k, attention over
- * the engine's KV cache (the backend stores k and value-scaled v first), output projection. Global and
- * sliding-window layers differ only in window and sink, given by the spec.
+ * One attention block (MiMo spec §3, steps 1–8): q/k/v projections, per-head RMSNorm of q and k when the layer has
+ * it (Qwen3's {@code q_norm}/{@code k_norm}), partial NeoX RoPE on q and k from the layer's inverse-frequency
+ * table, attention over the engine's KV cache (the backend stores k and value-scaled v first), output projection.
+ * Global and sliding-window layers differ only in window and sink, given by the spec.
  */
 public final class ProjectedAttention implements Attention {
     private final KernelBackend backend;
@@ -29,6 +30,10 @@ public final class ProjectedAttention implements Attention {
     private final Weight wv;
     private final Weight wo;
     private final Weight sinks;
+    private final Weight qNorm;
+    private final Weight kNorm;
+    private final float normEps;
+    private final double[] inverseFrequencies;
     private final Buffer q;
     private final Buffer k;
     private final Buffer v;
@@ -38,6 +43,8 @@ public final class ProjectedAttention implements Attention {
     public ProjectedAttention(KernelBackend backend, Checkpoint checkpoint, String prefix, LayerSpec spec,
                               int maxRows) throws CheckpointException {
         this.backend = backend;
+        this.normEps = (float) checkpoint.config().rmsNormEps();
+        this.inverseFrequencies = spec.inverseFrequencies();
         this.spec = spec;
         this.params = new AttentionParams(spec.heads(), spec.kvHeads(), spec.headDim(), spec.valueHeadDim(),
                 spec.window(), (float) (1.0 / Math.sqrt(spec.headDim())), spec.valueScale());
@@ -47,6 +54,8 @@ public final class ProjectedAttention implements Attention {
             wv = owned.add(backend.weight(checkpoint.tensor(prefix + "v_proj.weight")));
             wo = owned.add(backend.weight(checkpoint.tensor(prefix + "o_proj.weight")));
             sinks = spec.sink() ? owned.add(backend.weight(sinkTensor(checkpoint, prefix))) : null;
+            qNorm = spec.qkNorm() ? owned.add(backend.weight(checkpoint.tensor(prefix + "q_norm.weight"))) : null;
+            kNorm = spec.qkNorm() ? owned.add(backend.weight(checkpoint.tensor(prefix + "k_norm.weight"))) : null;
             q = owned.add(backend.allocate(DType.F32, maxRows, spec.heads() * spec.headDim()));
             k = owned.add(backend.allocate(DType.F32, maxRows, spec.kvHeads() * spec.headDim()));
             v = owned.add(backend.allocate(DType.F32, maxRows, spec.kvHeads() * spec.valueHeadDim()));
@@ -90,8 +99,12 @@ public final class ProjectedAttention implements Attention {
         backend.matmul(normed, wq, n, q);
         backend.matmul(normed, wk, n, k);
         backend.matmul(normed, wv, n, v);
-        backend.rope(rows, q, spec.heads(), spec.headDim(), spec.rotaryDim(), spec.ropeTheta());
-        backend.rope(rows, k, spec.kvHeads(), spec.headDim(), spec.rotaryDim(), spec.ropeTheta());
+        if (qNorm != null) {
+            backend.rmsNormHeads(q, qNorm, normEps, n, spec.heads(), q);
+            backend.rmsNormHeads(k, kNorm, normEps, n, spec.kvHeads(), k);
+        }
+        backend.rope(rows, q, spec.heads(), spec.headDim(), inverseFrequencies);
+        backend.rope(rows, k, spec.kvHeads(), spec.headDim(), inverseFrequencies);
         backend.attention(rows, q, k, v, cache, params, sinks, heads);
         backend.matmul(heads, wo, n, out);
     }

@@ -9,6 +9,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import java.util.Arrays;
@@ -331,18 +332,23 @@ public class ReferenceBackend implements KernelBackend {
 
     @Override
     public void rmsNorm(Buffer x, Weight w, float eps, int n, Buffer out) {
+        rmsNormHeads(x, w, eps, n, 1, out);
+    }
+
+    @Override
+    public void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
         W g = weight(w, "w");
         int d = g.cols();
-        float[] in = f32(x, "x", n, d);
-        float[] o = f32(out, "out", n, d);
-        for (int r = 0; r < n; r++) {
+        float[] in = f32(x, "x", n, heads * d);
+        float[] o = f32(out, "out", n, heads * d);
+        for (int v = 0; v < n * heads; v++) {
             double ss = 0;
             for (int c = 0; c < d; c++) {
-                ss += (double) in[r * d + c] * in[r * d + c];
+                ss += (double) in[v * d + c] * in[v * d + c];
             }
             double inv = 1 / Math.sqrt(ss / d + eps);
             for (int c = 0; c < d; c++) {
-                o[r * d + c] = (float) (g.get(0, c) * (in[r * d + c] * inv));
+                o[v * d + c] = (float) (g.get(0, c) * (in[v * d + c] * inv));
             }
         }
     }
@@ -464,17 +470,16 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
-    public void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
+    public void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
         R rs = rows(rows);
         float[] v = f32(x, "x", rs.count(), heads * headDim);
-        if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope: rotaryDim " + rotaryDim + " must be even and in (0, "
-                    + headDim + "]");
+        int half = inverseFrequencies.length;
+        if (half == 0 || 2 * half > headDim) {
+            throw new IllegalArgumentException("rope: rotary dim " + 2 * half + " must be in (0, " + headDim + "]");
         }
-        int half = rotaryDim / 2;
         for (int r = 0; r < rs.count(); r++) {
             for (int d = 0; d < half; d++) {
-                double angle = rs.positions[r] * Math.pow(theta, -2.0 * d / rotaryDim);
+                double angle = rs.positions[r] * inverseFrequencies[d];
                 double cos = Math.cos(angle);
                 double sin = Math.sin(angle);
                 for (int h = 0; h < heads; h++) {
@@ -561,8 +566,8 @@ public class ReferenceBackend implements KernelBackend {
     }
 
     @Override
-    public void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay,
-                      Buffer ids, Buffer weights) {
+    public void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score, boolean normalize,
+                      float scaling, boolean replay, Buffer ids, Buffer weights) {
         int experts = buf(logits, "logits").cols;
         float[] l = f32(logits, "logits", n, experts);
         int[] sel = i32(ids, "ids", n, k);
@@ -575,8 +580,8 @@ public class ReferenceBackend implements KernelBackend {
         for (int r = 0; r < n; r++) {
             double[] s = new double[experts];
             double[] c = new double[experts];
+            scores(l, r * experts, experts, score, s);
             for (int e = 0; e < experts; e++) {
-                s[e] = 1 / (1 + Math.exp(-l[r * experts + e]));
                 c[e] = s[e] + (b == null ? 0 : b.get(0, e));
             }
             if (!replay) {
@@ -605,6 +610,28 @@ public class ReferenceBackend implements KernelBackend {
                 double sj = s[sel[r * k + j]];
                 w[r * k + j] = (float) ((normalize ? sj / (total + 1e-20) : sj) * scaling);
             }
+        }
+    }
+
+    /** Sigmoid of each logit, or the softmax of the row (max-subtracted), in double. */
+    private static void scores(float[] l, int from, int experts, ScoreFunction score, double[] s) {
+        if (score == ScoreFunction.SIGMOID) {
+            for (int e = 0; e < experts; e++) {
+                s[e] = 1 / (1 + Math.exp(-l[from + e]));
+            }
+            return;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int e = 0; e < experts; e++) {
+            max = Math.max(max, l[from + e]);
+        }
+        double sum = 0;
+        for (int e = 0; e < experts; e++) {
+            s[e] = Math.exp(l[from + e] - max);
+            sum += s[e];
+        }
+        for (int e = 0; e < experts; e++) {
+            s[e] /= sum;
         }
     }
 

@@ -14,6 +14,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import io.tessera.api.kernel.WeightData;
 import io.tessera.kernels.reference.ReferenceBackend;
@@ -434,6 +435,76 @@ public abstract class KernelBackendTck {
         }
     }
 
+    @Test
+    void ropeFromTableMatchesOracleAndTheThetaForm() {
+        Random rnd = new Random(14);
+        int heads = 2, headDim = 40, half = 16;
+        int[] pos = {0, 3, 8191, 131071};
+        double[] table = new double[half];   // any table: scaled, smoothed, not monotone
+        for (int d = 0; d < half; d++) {
+            table[d] = Math.pow(500_000, -2.0 * d / (2 * half)) * (0.1 + rnd.nextDouble());
+        }
+        float[] x = gaussian(rnd, pos.length * heads * headDim, 1);
+        float[][] r = both(b -> {
+            Buffer xb = upload(b, pos.length, heads * headDim, x);
+            try (Rows rows = b.rows(pos, new int[pos.length], new int[] {1, 1, 1, 1})) {
+                b.rope(rows, xb, heads, headDim, table);
+            }
+            return download(b, xb, x.length);
+        });
+        double[] tol = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int d = i % headDim;
+            int partner = d < half ? i + half : d < 2 * half ? i - half : i;
+            tol[i] = 8 * U * (Math.abs(x[i]) + Math.abs(x[partner])) + Float.MIN_NORMAL;
+        }
+        assertClose("rope table", r[1], r[0], tol);
+        // the theta form is the plain table: one implementation, bit-equal results
+        KernelBackend b = backend();
+        double theta = 1e4;
+        double[] plain = new double[half];
+        for (int d = 0; d < half; d++) {
+            plain[d] = Math.pow(theta, -2.0 * d / (2 * half));
+        }
+        Buffer viaTheta = upload(b, pos.length, heads * headDim, x);
+        Buffer viaTable = upload(b, pos.length, heads * headDim, x);
+        try (Rows rows = b.rows(pos, new int[pos.length], new int[] {1, 1, 1, 1})) {
+            b.rope(rows, viaTheta, heads, headDim, 2 * half, theta);
+            b.rope(rows, viaTable, heads, headDim, plain);
+            assertThrows(IllegalArgumentException.class, () -> b.rope(rows, viaTable, heads, headDim,
+                    new double[headDim / 2 + 1]), "a table wider than the head must be rejected");
+        }
+        assertArrayEquals(download(b, viaTable, x.length), download(b, viaTheta, x.length), "rope theta vs table");
+    }
+
+    @Test
+    void rmsNormHeadsMatchesOracleAndPerRowNorm() {
+        Random rnd = new Random(15);
+        int n = 3, heads = 5, d = 24;
+        float[] a = gaussian(rnd, 4 * heads * d, 3);
+        a[d + 2] = Float.NaN;   // only head 1 of row 0 becomes NaN
+        Tensor norm = Weights.random("q_norm", DType.BF16, 1, d, rnd);
+        float[][] got = both(b -> {
+            Buffer x = upload(b, 4, heads * d, a);
+            b.rmsNormHeads(x, b.weight(norm), 1e-6f, n, heads, x); // in place
+            return download(b, x, n * heads * d);
+        });
+        double[] tol = new double[n * heads * d];
+        for (int i = 0; i < tol.length; i++) {
+            tol[i] = (d + 8) * U * Math.abs(got[1][i]) + Float.MIN_NORMAL;
+        }
+        assertClose("rmsNormHeads", got[1], got[0], tol);
+        assertTrue(Float.isNaN(got[0][d]) && Float.isFinite(got[0][0]) && Float.isFinite(got[0][2 * d]),
+                "a NaN stays in its head");
+        // each head's view is normalised like a row of its own
+        float[][] rows = both(b -> {
+            Buffer x = upload(b, 4 * heads, d, a);
+            b.rmsNorm(x, b.weight(norm), 1e-6f, n * heads, x);
+            return download(b, x, n * heads * d);
+        });
+        assertClose("rmsNormHeads vs rmsNorm over [n·heads, d]", rows[0], got[0], tol);
+    }
+
     // ---- attention ----------------------------------------------------------------------------------------
 
     /** One decode/prefill schedule: per step, the rows of each sequence; returns every step's output. */
@@ -644,6 +715,41 @@ public abstract class KernelBackendTck {
         });
         assertArrayEquals(replay, idsOut[0], "replay must not change ids");
         assertClose("replayed weights", w[1], w[0], ulps(w[1], 4 + 2 * k));
+    }
+
+    @Test
+    void softmaxRouteMatchesOracle() {
+        Random rnd = new Random(16);
+        int n = 4, experts = 40, k = 8;
+        float[] logits = new float[n * experts];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (rnd.nextInt(4000) - 2000) / 100f; // wide range: exp would overflow without the max
+        }
+        logits[experts + 5] = logits[experts + 9] = 30f;   // row 1: a tie goes to the lower index
+        for (boolean normalize : new boolean[] {true, false}) {
+            int[][] ids = new int[2][];
+            float[][] w = both(b -> {
+                Buffer idb = b.allocate(DType.I32, n, k);
+                Buffer wb = b.allocate(DType.F32, n, k);
+                b.route(upload(b, n, experts, logits), null, n, k, ScoreFunction.SOFTMAX, normalize, 1.5f, false,
+                        idb, wb);
+                ids[b == oracle ? 1 : 0] = downloadIds(b, idb, n * k);
+                return download(b, wb, n * k);
+            });
+            assertArrayEquals(ids[1], ids[0], "softmax route ids");
+            assertEquals(5, ids[0][k]);
+            assertEquals(9, ids[0][k + 1]);
+            assertClose("softmax route weights", w[1], w[0], ulps(w[1], 8 + 2 * experts));
+            double first = 0;
+            for (int j = 0; j < k; j++) {
+                first += w[0][j];
+            }
+            if (normalize) {
+                assertEquals(1.5, first, 1e-5, "normalised weights sum to the scaling");
+            }
+        }
+        assertEquals(ScoreFunction.SOFTMAX, ScoreFunction.of("softmax"));
+        assertThrows(IllegalArgumentException.class, () -> ScoreFunction.of("sparsemax"));
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.kernel.KvCache;
 import io.tessera.api.kernel.Rows;
+import io.tessera.api.kernel.ScoreFunction;
 import io.tessera.api.kernel.Weight;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -141,6 +142,11 @@ public class TemplateBackend implements KernelBackend {
     }
 
     @Override
+    public void rmsNormHeads(Buffer x, Weight w, float eps, int n, int heads, Buffer out) {
+        delegate.rmsNormHeads(x, w, eps, n, heads, out);
+    }
+
+    @Override
     public void matmul(Buffer x, Weight w, int n, Buffer y) {
         delegate.matmul(x, w, n, y);
     }
@@ -176,8 +182,8 @@ public class TemplateBackend implements KernelBackend {
     }
 
     @Override
-    public void rope(Rows rows, Buffer x, int heads, int headDim, int rotaryDim, double theta) {
-        delegate.rope(rows, x, heads, headDim, rotaryDim, theta);
+    public void rope(Rows rows, Buffer x, int heads, int headDim, double[] inverseFrequencies) {
+        delegate.rope(rows, x, heads, headDim, inverseFrequencies);
     }
 
     @Override
@@ -186,8 +192,8 @@ public class TemplateBackend implements KernelBackend {
     }
 
     @Override
-    public void route(Buffer logits, Weight bias, int n, int k, boolean normalize, float scaling, boolean replay, Buffer ids, Buffer weights) {
-        delegate.route(logits, bias, n, k, normalize, scaling, replay, ids, weights);
+    public void route(Buffer logits, Weight bias, int n, int k, ScoreFunction score, boolean normalize, float scaling, boolean replay, Buffer ids, Buffer weights) {
+        delegate.route(logits, bias, n, k, score, normalize, scaling, replay, ids, weights);
     }
 
     @Override
