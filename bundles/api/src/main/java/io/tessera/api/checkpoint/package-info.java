@@ -9,7 +9,8 @@
  *
  * <h2>How versions move</h2>
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
- * member or a new record component (e.g. of {@link io.tessera.api.checkpoint.ModelConfig}) is a major step;
+ * or removed member is a major step (a new record component, e.g. of
+ * {@link io.tessera.api.checkpoint.ModelConfig}, is minor only while the previous constructor stays);
  * checked by bnd baselining against {@code cnf/baseline}.
  *
  * <h2>Changes</h2>

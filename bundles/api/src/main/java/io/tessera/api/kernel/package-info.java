@@ -23,7 +23,7 @@
  *     {@code [0.1,0.2)} (bnd's provider policy), so a backend built against 0.1 is not wired to a 0.2 api whose
  *     new op it lacks; code that only calls the api imports {@code [0.1,1)} and keeps working.</li>
  * <li>A method added to a {@code @ConsumerType} interface (none in this package; see
- *     {@link io.tessera.api.model}), or any change or removal of an existing member or record component:
+ *     {@link io.tessera.api.model}), or any change or removal of an existing member (a record's previous constructor among them):
  *     <b>major</b> step (0.x → 1.0), since every implementer or caller may break.</li>
  * <li>Javadoc-only changes and changes to a method's body (a default method's) need no step.</li>
  * </ul>

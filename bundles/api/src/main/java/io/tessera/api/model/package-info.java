@@ -21,8 +21,9 @@
  * <h2>How versions move</h2>
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step (providers
  * import {@code [0.1,0.2)}, callers {@code [0.1,1)}); a method added to a consumer type is a major step, because
- * every client's listener would lack it (add a default method instead, which needs only a minor step); a new
- * record component or a changed member is a major step. Baselining against {@code cnf/baseline} enforces it.
+ * every client's listener would lack it (add a default method instead, which needs only a minor step); a changed
+ * or removed member is a major step (a new record component is minor only while the previous constructor
+ * stays). Baselining against {@code cnf/baseline} enforces it.
  *
  * <h2>Changes</h2>
  * <ul>

@@ -9,7 +9,7 @@
  *
  * <h2>How versions move</h2>
  * As described for {@link io.tessera.api.kernel}: a method added to a provider type is a minor step; a changed
- * member or a new record component is a major step; checked by bnd baselining against {@code cnf/baseline}.
+ * or removed member is a major step (a new record component only if the previous constructor goes); checked by bnd baselining against {@code cnf/baseline}.
  *
  * <h2>Changes</h2>
  * <ul>
