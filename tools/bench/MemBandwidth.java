@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Memory bandwidth on this machine, as a decode-speed ceiling, measured like C STREAM
- * ({@code /work/shared/bench/stream.c}): a vectorised read-only sum of an F32 array far larger than the caches
+ * ({@code ../shared/bench/stream.c} beside the repository): a vectorised read-only sum of an F32 array far larger than the caches
  * (four vector accumulators per thread, so it is bound by memory, not by one add chain), and a STREAM triad
  * {@code a = b + s·c} on doubles (3 × 8 bytes per element counted, no write-allocate traffic). Arrays are off the
  * heap, first touched by the thread that later reads them; T platform threads on a static split start together

@@ -5,12 +5,12 @@
 # thread count; the ratios, and decode's share of the read bandwidth (weight bytes per token from the checkpoint).
 # Usage (from the repository root, node built): tools/bench/side_by_side.sh CHECKPOINT_DIR GGUF NODE_DIR \
 #          [PROMPT_TOKENS=16] [GEN_TOKENS=8] [RUNS=2] [THREADS="2"]
-# NODE_DIR holds node_modules with node-llama-cpp@3.22.1 (see README). C STREAM: /work/shared/bench/run.sh
+# NODE_DIR holds node_modules with node-llama-cpp@3.22.1 (see README). C STREAM: ../shared/bench/run.sh beside the repository
 # (override with STREAM_SH). Every run's own lines are logged above the table.
 set -euo pipefail
 ckpt=$1 gguf=$2 node_dir=$3 p=${4:-16} n=${5:-8} runs=${6:-2} threads=${7:-2}
 here=$(cd "$(dirname "$0")" && pwd)
-stream_sh=${STREAM_SH:-/work/shared/bench/run.sh}
+stream_sh=${STREAM_SH:-$here/../../../shared/bench/run.sh}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -8,6 +8,7 @@
 set -euo pipefail
 ckpt=$1 gguf=$2 node_dir=$3 launches=${4:-5} p=${5:-16} n=${6:-32} t=${7:-2}
 here=$(cd "$(dirname "$0")" && pwd)
+vmlog=$(mktemp); trap 'rm -f "$vmlog"' EXIT
 cp "$here/llama_cpp_bench.mjs" "$node_dir/"
 load() { uptime | sed 's/.*load average: //'; }
 llama=() tessera=()
@@ -16,15 +17,14 @@ for i in $(seq "$launches"); do
         --gen-tokens "$n" --runs 1 --warmup 1 --kv f32) | sed -n 's/^llama.cpp: .*decode median \([0-9.]*\).*/\1/p')
   llama+=("$d")
   echo "launch $i llama.cpp decode $d tok/s (load $(load))"
-  vmstat 1 > /tmp/stability-vmstat.$$ & vm=$!
+  vmstat 1 > "$vmlog" & vm=$!
   d=$(TESSERA_NO_BUILD=1 TESSERA_OPTS="-XX:ActiveProcessorCount=$t ${TESSERA_OPTS:-}" ./tessera -c \
         "model:load --name bench $ckpt; bench --model bench --prompt-tokens $p --gen-tokens $n --runs 1 --warmup 1" 2>&1 \
         | sed -n 's/^drafts default: .*decode median \([0-9.]*\).*/\1/p')
   kill "$vm"
   tessera+=("$d")
-  echo "launch $i tessera decode $d tok/s (load $(load); vmstat runnable: $(awk 'NR>2 {print $1}' /tmp/stability-vmstat.$$ | sort -n | uniq -c | awk '{printf "%s×%s ", $1, $2}'))"
+  echo "launch $i tessera decode $d tok/s (load $(load); vmstat runnable: $(awk 'NR>2 {print $1}' "$vmlog" | sort -n | uniq -c | awk '{printf "%s×%s ", $1, $2}'))"
 done
-rm -f /tmp/stability-vmstat.$$
 python3 - "${llama[*]}" "${tessera[*]}" <<'PY'
 import statistics, sys
 for name, xs in (("llama.cpp", sys.argv[1]), ("tessera", sys.argv[2])):
