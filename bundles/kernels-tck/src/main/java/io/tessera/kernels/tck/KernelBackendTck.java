@@ -885,6 +885,38 @@ public abstract class KernelBackendTck {
         assertEquals(best, ids[0][0], "temperature 0 is argmax");
     }
 
+    /**
+     * Peaked and flat rows of a larger vocabulary under every kind of filter, with draws near the ends (u close to
+     * 0 and 1): a backend that orders only part of the vocabulary must draw what a full ordering draws.
+     */
+    @Test
+    void sampleMatchesOracleOnPeakedAndFlatRows() {
+        Random rnd = new Random(11);
+        int v = 4096, n = 48;
+        float[] l = new float[n * v];
+        float[] temperature = new float[n];
+        int[] topK = new int[n];
+        float[] topP = new float[n];
+        float[] u = new float[n];
+        int[] ks = {0, 1, 7, 40, v};
+        float[] ps = {1, 0.95f, 0.5f, 1e-6f};
+        for (int r = 0; r < n; r++) {
+            double sigma = new double[] {0.05, 1, 4, 12}[r % 4];       // flat to sharply peaked
+            System.arraycopy(gaussian(rnd, v, sigma), 0, l, r * v, v);
+            temperature[r] = new float[] {0.3f, 1, 1.7f}[r % 3];
+            topK[r] = ks[(r / 4) % ks.length];
+            topP[r] = ps[(r / 3) % ps.length];
+            u[r] = r % 5 == 0 ? 0.999999f : r % 5 == 1 ? 1e-7f : rnd.nextFloat();
+        }
+        int[][] ids = new int[2][];
+        for (KernelBackend b : new KernelBackend[] {backend(), oracle}) {
+            Buffer out = b.allocate(DType.I32, n, 1);
+            b.sample(upload(b, n, v, l), n, v, temperature, topK, topP, u, out);
+            ids[b == oracle ? 1 : 0] = downloadIds(b, out, n);
+        }
+        assertArrayEquals(ids[1], ids[0]);
+    }
+
     @Test
     void sampleNeverPicksIdsPastTheVocabulary() {
         int v = 50;

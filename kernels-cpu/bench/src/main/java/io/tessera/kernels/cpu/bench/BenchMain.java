@@ -13,8 +13,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the benchmarks (one fork, 2 × 1 s warmup, 3 × 1 s measurement: short, so a full run stays near five
  * minutes) and prints GEMV GB/s against the STREAM triad and against the pure read of the same bytes, and GEMM
- * GFLOP/s. Argument {@code quick}: only the expert shape and 4-row GEMM; {@code single}: only
- * {@link SingleCore}, the per-core rate.
+ * GFLOP/s, and the time of one sampled token. Argument {@code quick}: only the expert shape and 4-row GEMM;
+ * {@code single}: only {@link SingleCore}, the per-core rate; {@code sample}: only sampling.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -26,8 +26,9 @@ public final class BenchMain {
             SingleCore.run();
             return;
         }
+        boolean sample = args.length > 0 && args[0].equals("sample");
         ChainedOptionsBuilder opts = new OptionsBuilder()
-                .include(KernelBench.class.getName())
+                .include(KernelBench.class.getName() + (sample ? ".sample" : ""))
                 .forks(1)
                 .warmupIterations(2).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(3).measurementTime(TimeValue.seconds(1))
@@ -71,6 +72,15 @@ public final class BenchMain {
                 double flops = 2.0 * rows * 2048 * 4096;
                 System.out.printf("| | %s | %d | %.1f |%n", r.getParams().getParam("dtype"), rows,
                         flops / (r.getPrimaryResult().getScore() / 1e9) / 1e9);
+            }
+        }
+        System.out.println();
+        System.out.println("| sample, 151,669 ids | temperature/top_k/top_p | µs per token |");
+        System.out.println("|---|---|---|");
+        for (RunResult r : results) {
+            if (r.getParams().getBenchmark().endsWith(".sample")) {
+                System.out.printf("| | %s | %.1f |%n", r.getParams().getParam("filter"),
+                        r.getPrimaryResult().getScore() / 1e3);
             }
         }
     }

@@ -187,4 +187,48 @@ public class KernelBench {
         s.cpu.matmul(s.x, s.w, s.rows, s.y);
         return s.y;
     }
+
+    /** Sampling over Qwen3's 151,669-id vocabulary: what each token of a sampled decode pays after the lm_head. */
+    @State(Scope.Benchmark)
+    public static class Sample {
+        /** temperature/topK/topP: common chat settings, a plain draw, and a top-k draw. */
+        @Param({"0.7/0/0.9", "1/0/1", "0.7/40/1"})
+        public String filter;
+
+        static final int VOCAB = 151_669;
+        CpuBackend cpu;
+        Buffer logits, ids;
+        float[] temperature = new float[1];
+        int[] topK = new int[1];
+        float[] topP = new float[1];
+        float[] u = {0.5f};
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            String[] f = filter.split("/");
+            temperature[0] = Float.parseFloat(f[0]);
+            topK[0] = Integer.parseInt(f[1]);
+            topP[0] = Float.parseFloat(f[2]);
+            cpu = new CpuBackend();
+            logits = cpu.allocate(DType.F32, 1, VOCAB);
+            ids = cpu.allocate(DType.I32, 1, 1);
+            java.util.Random random = new java.util.Random(1);
+            float[] l = new float[VOCAB];
+            for (int i = 0; i < VOCAB; i++) {
+                l[i] = (float) (3 * random.nextGaussian());   // a language model's logits spread about this much
+            }
+            cpu.write(logits, 0, l, 0, VOCAB);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            cpu.close();
+        }
+    }
+
+    @Benchmark
+    public Buffer sample(Sample s) {
+        s.cpu.sample(s.logits, 1, Sample.VOCAB, s.temperature, s.topK, s.topP, s.u, s.ids);
+        return s.ids;
+    }
 }
