@@ -3,6 +3,8 @@ package io.tessera.grammar;
 import io.tessera.api.grammar.Grammar;
 import io.tessera.api.grammar.GrammarMatcher;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.ToolSpec;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +24,7 @@ public final class MaskBenchmark {
         Tokenizer qwen3 = Vocabularies.qwen3();
         // properties in the documents' order (the grammar writes them in declared order)
         Map<String, Object> tool = Map.of("type", "object", "properties", ordered(
-                "location", Map.of("type", "string"), "unit", Map.of("enum", List.of("celsius", "fahrenheit")),
+                "location", Map.of("type", "string"), "unit", Map.of("type", "string", "enum", List.of("celsius", "fahrenheit")),
                 "days", Map.of("type", "integer", "minimum", 1, "maximum", 14)), "required", List.of("location"));
         Map<String, Object> people = Map.of("type", "object", "properties", Map.of("people", Map.of("type", "array",
                 "items", Map.of("type", "object", "properties", ordered("name", Map.of("type", "string", "maxLength", 40),
@@ -34,12 +36,18 @@ public final class MaskBenchmark {
                 + "\"Grace Hopper\", \"born\": \"1906-12-09\", \"email\": \"grace@navy.mil\"}]}";
         String anyDoc = "{\"id\": 42, \"tags\": [\"a\", \"b\"], \"nested\": {\"ok\": true, \"ratio\": 0.75, "
                 + "\"note\": \"a longer free-text value, as models write them\"}}";
-        System.out.printf("vocabulary: %d tokens%n", qwen3.vocabSize());
+        ToolSpec weather = new ToolSpec("get_weather", "", tool);
+        String callDoc = "<tool_call>\n<function=get_weather>\n<parameter=location>Paris, France</parameter>\n"
+                + "<parameter=unit>celsius</parameter>\n<parameter=days>3</parameter>\n</function>\n</tool_call>";
+        System.out.printf("vocabulary: %d tokens; load average %.2f%n", qwen3.vocabSize(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         for (int round = 0; round < 2; round++) {   // the first round warms the JIT
             GrammarService compiler = new GrammarService();
             report(round, "tool arguments", qwen3, toolDoc, () -> compiler.jsonSchema(tool, qwen3, false));
             report(round, "array of objects", qwen3, peopleDoc, () -> compiler.jsonSchema(people, qwen3, false));
             report(round, "json_object", qwen3, anyDoc, () -> compiler.jsonObject(qwen3, false));
+            report(round, "forced tool call", qwen3, callDoc,
+                    () -> compiler.toolCalls(List.of(weather), false, qwen3, false));
         }
     }
 
