@@ -75,6 +75,7 @@ final class Automaton {
             }
             table = transitions[state] = new int[256];
             tables++;
+            deadBytes(state, table);
         }
         int t = table[b];
         if (t == 0) {
@@ -83,6 +84,17 @@ final class Automaton {
             t = table[b];
         }
         return t < 0 ? DEAD : t - 1;
+    }
+
+    /** Marks dead at once the bytes no edge of the state's stacks takes (most bytes, in most states). */
+    private void deadBytes(int state, int[] table) {
+        Arrays.fill(table, -1);
+        for (int s : stateStacks[state]) {
+            int[] edges = nfa.byteEdges(stackNode[s]);
+            for (int e = 0; e < edges.length; e += 3) {
+                Arrays.fill(table, edges[e], edges[e + 1] + 1, 0);
+            }
+        }
     }
 
     private int step(int state, int b) {
