@@ -2,9 +2,7 @@ package io.tessera.grammar;
 
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The pushdown automaton of an {@link Nfa}, determinised lazily: a state is the set of stacks (a node with byte
@@ -27,7 +25,7 @@ final class Automaton {
     private int[] stackParent = new int[256];
     private int[] stackDepth = new int[256];
     private int stacks;
-    private final Map<Long, Integer> stackIds = new HashMap<>();
+    private final LongIntMap stackIds = new LongIntMap();
 
     private int[][] stateStacks = new int[64][];
     private boolean[] stateAccepting = new boolean[64];
@@ -36,8 +34,8 @@ final class Automaton {
     private int tables;
     private final Map<StateKey, Integer> stateIds = new HashMap<>();
 
-    // closure scratch
-    private final Set<Long> visited = new HashSet<>();
+    // closure scratch: the (node, stack) pairs visited
+    private final LongIntMap visited = new LongIntMap();
     private int[] found = new int[16];
     private int foundCount;
     private boolean foundAccepting;
@@ -77,6 +75,7 @@ final class Automaton {
             }
             table = transitions[state] = new int[256];
             tables++;
+            deadBytes(state, table);
         }
         int t = table[b];
         if (t == 0) {
@@ -85,6 +84,17 @@ final class Automaton {
             t = table[b];
         }
         return t < 0 ? DEAD : t - 1;
+    }
+
+    /** Marks dead at once the bytes no edge of the state's stacks takes (most bytes, in most states). */
+    private void deadBytes(int state, int[] table) {
+        Arrays.fill(table, -1);
+        for (int s : stateStacks[state]) {
+            int[] edges = nfa.byteEdges(stackNode[s]);
+            for (int e = 0; e < edges.length; e += 3) {
+                Arrays.fill(table, edges[e], edges[e + 1] + 1, 0);
+            }
+        }
     }
 
     private int step(int state, int b) {
@@ -111,7 +121,7 @@ final class Automaton {
 
     /** Follows ε edges, calls and rule ends from {@code node} over the stack {@code parent}. */
     private void closure(int node, int parent) {
-        if (!visited.add(((long) node << 32) | (parent & 0xffffffffL))) {
+        if (visited.put(((long) node << 32) | (parent & 0xffffffffL), 1) != LongIntMap.MISSING) {
             return;
         }
         if (nfa.isRuleEnd(node)) {
@@ -143,9 +153,9 @@ final class Automaton {
     }
 
     private int stack(int node, int parent) {
-        Long key = ((long) node << 32) | (parent & 0xffffffffL);
-        Integer id = stackIds.get(key);
-        if (id != null) {
+        long key = ((long) node << 32) | (parent & 0xffffffffL);
+        int id = stackIds.get(key);
+        if (id != LongIntMap.MISSING) {
             return id;
         }
         if (stacks == stackNode.length) {

@@ -3,12 +3,14 @@ package io.tessera.grammar;
 import io.tessera.api.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 
 /**
  * A tokenizer's text tokens as a byte trie in pre-order: node {@code i} has byte {@code label[i]} at depth
  * {@code depth[i]}, its subtree ends before {@code subtreeEnd[i]}, and the tokens spelled by the path to it are
  * {@code tokens[tokenStart[i] .. tokenStart[i + 1])}. A mask is one walk that skips every subtree whose prefix
- * the grammar rejects. Special tokens (no text bytes) are left out. Immutable.
+ * the grammar rejects. Special tokens (no text bytes) are left out. The vocabulary's trie also holds its
+ * {@link TokenClass}es (the classes' own tries hold none). Immutable.
  */
 final class VocabularyTrie {
     final int vocabSize;
@@ -18,16 +20,20 @@ final class VocabularyTrie {
     final int[] tokenStart;
     final int[] tokens;
     final int maxDepth;
+    final List<TokenClass> classes;
     private final byte[][] bytes;
 
     VocabularyTrie(Tokenizer tokenizer) {
-        vocabSize = tokenizer.vocabSize();
-        bytes = new byte[vocabSize][];
+        this(textBytes(tokenizer), true);
+    }
+
+    /** The trie of the tokens with non-null {@code bytes} (indexed by token id; none empty). */
+    VocabularyTrie(byte[][] bytes, boolean withClasses) {
+        vocabSize = bytes.length;
+        this.bytes = bytes;
         int textTokens = 0;
-        for (int id = 0; id < vocabSize; id++) {
-            byte[] b = tokenizer.tokenBytes(id);
-            if (b != null && b.length > 0) {
-                bytes[id] = b;
+        for (byte[] b : bytes) {
+            if (b != null) {
                 textTokens++;
             }
         }
@@ -89,6 +95,16 @@ final class VocabularyTrie {
         for (int k = 0; k < textTokens; k++) {
             tokens[k] = order[k];   // sorted order is trie order, so each node's tokens are contiguous
         }
+        classes = withClasses ? TokenClass.all(bytes) : List.of();
+    }
+
+    private static byte[][] textBytes(Tokenizer tokenizer) {
+        byte[][] bytes = new byte[tokenizer.vocabSize()][];
+        for (int id = 0; id < bytes.length; id++) {
+            byte[] b = tokenizer.tokenBytes(id);
+            bytes[id] = b != null && b.length > 0 ? b : null;
+        }
+        return bytes;
     }
 
     /** The text bytes of a token, or null for a special token. */

@@ -38,7 +38,7 @@ class ValidatingParserTest {
         List<ToolCall> calls = List.of(
                 new ToolCall("a", "get_weather", Map.of("city", "Paris", "days", 3L), null),
                 new ToolCall("b", "get_weather", Map.of("city", "paris", "days", 99L), null),
-                new ToolCall("c", "get_weather", Map.of("days", 1L), "missing required parameter 'city'"),
+                new ToolCall("c", "get_weather", Map.of("days", 1L), "parameter 'city' given twice"),
                 new ToolCall("d", "other", Map.of(), null));
         OutputParser parser = new ValidatingParser(reporting(calls), List.of(WEATHER), new NetworkntValidator());
         List<ToolCall> checked = parser.feed("x").toolCalls();
@@ -46,7 +46,7 @@ class ValidatingParserTest {
         String error = checked.get(1).error();
         assertTrue(error.startsWith("arguments do not validate: ") && error.contains("7")
                 && error.contains("[A-Z]"), error);
-        assertEquals("missing required parameter 'city'", checked.get(2).error(), "the parser's own error stays");
+        assertEquals("parameter 'city' given twice", checked.get(2).error(), "the parser's own error stays");
         assertNull(checked.get(3).error(), "a tool without a spec here is left to the parser");
         assertEquals("x", parser.feed("x").content());
     }

@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
 
 /**
  * Parses the body of one MiMo tool call ({@code <function=NAME>} then {@code <parameter=ARG>value</parameter>}
- * lines, then {@code </function>}) and types each value by the tool's JSON schema. Anything that does not
- * validate (unknown tool or parameter, a value of the wrong type, a missing required parameter, stray text) sets
- * {@link ToolCall#error()}.
+ * lines, then {@code </function>}) and types each value as the XML format forces: its text carries no JSON type,
+ * so the parameter's declared type says how to read it. Only what breaks the format (no {@code <function=...>},
+ * an unknown tool, a parameter given twice, stray text) sets {@link ToolCall#error()}; whether the arguments
+ * are valid (types, enum, required, bounds, nested schemas) is the JSON Schema validator's to say.
  */
 final class ToolCallParser {
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -48,40 +49,21 @@ final class ToolCallParser {
             errors.add("unknown tool '" + name + "'");
         }
         Map<?, ?> schema = tool == null || tool.parameters() == null ? Map.of() : tool.parameters();
-        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : null;
+        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : Map.of();
         String params = f.group(2);
         Matcher p = PARAMETER.matcher(params);
         int end = 0;
         while (p.find() && p.start() == end) {
             end = p.end();
             String arg = p.group(1).strip();
-            String raw = trimNewline(p.group(2));
             if (args.containsKey(arg)) {
                 errors.add("parameter '" + arg + "' given twice");
                 continue;
             }
-            Object argSchema = properties == null ? null : properties.get(arg);
-            if (tool != null && properties != null && argSchema == null) {
-                errors.add("unknown parameter '" + arg + "'");
-                args.put(arg, raw);
-                continue;
-            }
-            try {
-                args.put(arg, convert(raw, argSchema));
-            } catch (IllegalArgumentException e) {
-                errors.add("parameter '" + arg + "': " + e.getMessage());
-                args.put(arg, raw);
-            }
+            args.put(arg, typed(trimNewline(p.group(2)), properties.get(arg)));
         }
         if (!params.substring(end).isBlank()) {
             errors.add("unexpected text in tool call: '" + params.substring(end).strip() + "'");
-        }
-        if (schema.get("required") instanceof List<?> required) {
-            for (Object r : required) {
-                if (!args.containsKey(String.valueOf(r))) {
-                    errors.add("missing required parameter '" + r + "'");
-                }
-            }
         }
         return new ToolCall(null, name, args, errors.isEmpty() ? null : String.join("; ", errors));
     }
@@ -93,73 +75,50 @@ final class ToolCallParser {
         return s.substring(from, to);
     }
 
-    /** Types a raw value by its property schema; a list of types takes the first that fits. */
-    private static Object convert(String raw, Object schema) {
-        Map<?, ?> s = schema instanceof Map<?, ?> m ? m : Map.of();
-        Object type = s.get("type");
-        Object value;
-        if (type instanceof List<?> types) {
-            value = null;
-            IllegalArgumentException last = new IllegalArgumentException("no type in " + types);
-            boolean ok = false;
-            for (Object t : types) {
-                try {
-                    value = convertTo(raw, String.valueOf(t));
-                    ok = true;
-                    break;
-                } catch (IllegalArgumentException e) {
-                    last = e;
-                }
-            }
-            if (!ok) {
-                throw last;
-            }
-        } else {
-            value = convertTo(raw, type == null ? "string" : String.valueOf(type));
+    /**
+     * A raw value as JSON: the text itself for a declared {@code string}; for another declared type (the first
+     * of a list that fits) the text read as JSON when it reads as that kind of value; with no declared type the
+     * text read as JSON when it reads, as the grammar writes untyped values. Otherwise the text, for the
+     * validator to judge.
+     */
+    private static Object typed(String raw, Object schema) {
+        Object type = schema instanceof Map<?, ?> m ? m.get("type") : null;
+        JsonNode node = json(raw);
+        if (type == null) {
+            return node == null ? raw : value(node);
         }
-        Object typed = value;
-        if (s.get("enum") instanceof List<?> allowed && allowed.stream().noneMatch(a -> same(a, typed))) {
-            throw new IllegalArgumentException("'" + raw + "' is not one of " + allowed);
+        for (Object t : type instanceof List<?> types ? types : List.of(type)) {
+            if ("string".equals(t)) {
+                return raw;
+            }
+            if (node != null && switch (String.valueOf(t)) {
+                case "integer", "number" -> node.isNumber();
+                case "boolean" -> node.isBoolean();
+                case "object" -> node.isObject();
+                case "array" -> node.isArray();
+                case "null" -> node.isNull();
+                default -> false;
+            }) {
+                return value(node);
+            }
         }
-        return value;
+        return raw;
     }
 
-    private static Object convertTo(String raw, String type) {
-        if (type.equals("string")) {
-            return raw;
-        }
-        JsonNode node;
+    private static JsonNode json(String raw) {
         try {
-            node = JSON.readTree(raw.strip());
+            JsonNode node = JSON.readTree(raw.strip());
+            return node.isMissingNode() ? null : node;   // empty text
         } catch (JacksonException e) {
-            node = null;
+            return null;
         }
-        boolean fits = node != null && switch (type) {
-            case "integer" -> node.isIntegralNumber() && node.canConvertToLong();
-            case "number" -> node.isNumber();
-            case "boolean" -> node.isBoolean();
-            case "object" -> node.isObject();
-            case "array" -> node.isArray();
-            case "null" -> node.isNull();
-            default -> throw new IllegalArgumentException("unsupported schema type '" + type + "'");
-        };
-        if (!fits) {
-            throw new IllegalArgumentException("'" + raw + "' is not a valid " + type);
-        }
-        return switch (type) {
-            case "integer" -> node.asLong();
-            case "number" -> node.isIntegralNumber() && node.canConvertToLong() ? (Object) node.asLong()
-                    : (Object) node.asDouble();
-            case "null" -> null;
-            default -> JSON.convertValue(node, Object.class);
-        };
     }
 
-    /** JSON equality, numbers compared by value (the schema's 1 is the parsed 1L). */
-    private static boolean same(Object a, Object b) {
-        if (a instanceof Number x && b instanceof Number y) {
-            return new java.math.BigDecimal(x.toString()).compareTo(new java.math.BigDecimal(y.toString())) == 0;
+    /** Integers as longs, other numbers as doubles, the rest as Jackson maps them. */
+    private static Object value(JsonNode node) {
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            return node.asLong();
         }
-        return java.util.Objects.equals(a, b);
+        return node.isNumber() ? (Object) node.asDouble() : JSON.convertValue(node, Object.class);
     }
 }

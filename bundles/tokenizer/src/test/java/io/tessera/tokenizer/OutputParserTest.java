@@ -137,25 +137,42 @@ class OutputParserTest {
     }
 
     @Test
-    void callsThatDoNotValidateCarryAnError() {
-        assertError("<function=get_weather>\n<parameter=days>three</parameter>\n</function>",
-                "'three' is not a valid integer");
-        assertError("<function=get_weather>\n<parameter=days>2</parameter>\n</function>",
-                "missing required parameter 'city'");
-        assertError("<function=get_weather>\n<parameter=city>x</parameter>\n<parameter=zip>1</parameter>\n</function>",
-                "unknown parameter 'zip'");
-        assertError("<function=get_weather>\n<parameter=city>x</parameter>\n<parameter=unit>kelvin</parameter>\n"
-                + "</function>", "is not one of");
+    void callsThatBreakTheFormatCarryAnError() {
         assertError("<function=nope>\n</function>", "unknown tool 'nope'");
         assertError("{\"name\": \"get_weather\"}", "not <function=NAME>");
-        assertError("<function=configure>\n<parameter=on>yes</parameter>\n</function>", "not a valid boolean");
-        assertError("<function=configure>\n<parameter=ratio>1.5x</parameter>\n</function>", "not a valid number");
-        assertError("<function=configure>\n<parameter=opts>[1]</parameter>\n</function>", "not a valid object");
         assertError("<function=configure>\nstray<parameter=on>true</parameter>\n</function>", "unexpected text");
+        assertError("<function=get_weather>\n<parameter=city>a</parameter>\n<parameter=city>b</parameter>\n"
+                + "</function>", "given twice");
         OutputParser p = new MimoOutputParser(TOOLS);
         p.feed("<tool_call>\n<function=get_weather>\n<parameter=city>Oslo</parameter>\n");
         ToolCall cut = p.finish().toolCalls().getFirst();
         assertTrue(cut.error().contains("unterminated"), cut.error());
+    }
+
+    /** Values that do not read as their declared type stay text: the schema validator, not the parser, refuses. */
+    @Test
+    void valuesAreTypedNotJudged() {
+        assertArguments("<function=get_weather>\n<parameter=days>three</parameter>\n</function>",
+                Map.of("days", "three"));
+        assertArguments("<function=get_weather>\n<parameter=city>x</parameter>\n<parameter=zip>1</parameter>\n"
+                + "</function>", Map.of("city", "x", "zip", 1L));
+        assertArguments("<function=get_weather>\n<parameter=unit>kelvin</parameter>\n</function>",
+                Map.of("unit", "kelvin"));
+        assertArguments("<function=configure>\n<parameter=on>yes</parameter>\n<parameter=ratio>1.5x</parameter>\n"
+                + "<parameter=opts>[1]</parameter>\n<parameter=tags>[\"a\"]</parameter>\n</function>",
+                Map.of("on", "yes", "ratio", "1.5x", "opts", "[1]", "tags", List.of("a")));
+        Map<String, Object> nullNote = new LinkedHashMap<>();
+        nullNote.put("ratio", 2L);
+        nullNote.put("note", null);
+        assertArguments("<function=configure>\n<parameter=ratio>2</parameter>\n<parameter=note>null</parameter>\n"
+                + "</function>", nullNote);
+    }
+
+    private static void assertArguments(String body, Map<String, Object> arguments) {
+        List<ToolCall> calls = run(List.of("<tool_call>\n" + body + "\n</tool_call>")).calls();
+        assertEquals(1, calls.size());
+        assertNull(calls.getFirst().error(), body);
+        assertEquals(arguments, calls.getFirst().arguments(), body);
     }
 
     private static void assertError(String body, String fragment) {
