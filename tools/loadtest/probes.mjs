@@ -43,8 +43,19 @@ function request(path, body) {
   });
 }
 
-// about ten tokens a sentence in a byte-level BPE; the server's usage.prompt_tokens is reported as measured
+// the prompt: a sentence repeated as often as the model's tokenizer needs for --prompt-tokens, measured first
 const sentence = 'The quick brown fox jumps over the lazy dog again. ';
+async function tokensOf(prompt) {
+  const [status, text] = await request('/v1/completions', JSON.stringify({ model, prompt, max_tokens: 1 }));
+  if (status !== 200) {
+    console.error(`probes: a short completion failed with HTTP ${status}: ${text.slice(0, 300)}`);
+    process.exit(1);
+  }
+  return JSON.parse(text).usage.prompt_tokens;
+}
+const head = `Run 0 of ${process.pid}:\n`;
+const perSentence = (await tokensOf(head + sentence.repeat(11))) - (await tokensOf(head + sentence));
+const repeats = Math.max(1, Math.floor((promptTokens - 2 * (await tokensOf(head))) / (perSentence / 10)));
 let prefilling = false;
 let warm = false;   // the first prefill has ended
 const prefills = [];
@@ -54,12 +65,15 @@ const end = performance.now() + seconds * 1000;
 
 async function prefiller() {
   for (let n = 0; performance.now() < end; n++) {
-    const prompt = `Run ${n} of ${process.pid}:\n` + sentence.repeat(Math.ceil(promptTokens / 10));
+    const prompt = `Run ${n} of ${process.pid}:\n` + sentence.repeat(repeats);
     prefilling = true;
     try {
       const [status, text, ms] = await request('/v1/completions',
         JSON.stringify({ model, prompt, max_tokens: 1, temperature: 0 }));
-      if (status !== 200) throw new Error(`completion HTTP ${status}: ${text.slice(0, 200)}`);
+      if (status !== 200) {
+        console.error(`probes: the long completion failed with HTTP ${status}: ${text.slice(0, 300)}`);
+        process.exit(1);
+      }
       if (warm) prefills.push(ms);
       promptLengths.push(JSON.parse(text).usage.prompt_tokens);
       warm = true;
