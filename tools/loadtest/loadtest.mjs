@@ -9,18 +9,15 @@
 //                                    [--max-tokens 64] [--key API_KEY] [--abandon 0] [--half-open 0]
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { flags, loopbackOnly, pct } from './stats.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
-  a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs, []));
+const args = flags();
 const url = new URL(args.url ?? 'http://127.0.0.1:8080');
 const model = args.model ?? 'default';
 const clients = Number(args.clients ?? 8);
 const seconds = Number(args.seconds ?? 30);
 const maxTokens = Number(args['max-tokens'] ?? 64);
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-  console.error(`loadtest: ${url.hostname} is not loopback; this tool only loads a local node`);
-  process.exit(2);
-}
+loopbackOnly(url, 'loadtest');
 const abandoning = Number(args.abandon ?? 0);
 const halfOpen = Number(args['half-open'] ?? 0);
 if (!(clients >= 1 && clients <= 256) || !(seconds >= 1 && seconds <= 600) || !(maxTokens >= 1 && maxTokens <= 4096)
@@ -84,11 +81,6 @@ async function client(id) {
   }
 }
 
-const pct = (xs, p) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))];
-};
 /** A socket that writes `text` and is closed after `ms` (or stays until the server closes it, then reopens). */
 const hostile = { abandoned: 0, halfOpen: 0, running: true };
 function abandoner(id) {

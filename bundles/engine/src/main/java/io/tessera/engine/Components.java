@@ -37,6 +37,21 @@ record Components(Map<String, ModelArchitecture> architectures, Map<String, Atte
         return attention.get(spec.attention().property());
     }
 
+    /** Whether the services this config uses are the same objects in both (the rest may differ). */
+    boolean sameServices(ModelConfig config, Components other) {
+        if (other == null || architecture(config) != other.architecture(config) || feedForward != other.feedForward
+                || draftHead != other.draftHead || backend != other.backend) {
+            return false;
+        }
+        for (LayerSpec spec : config.layers()) {
+            if (attention(spec) != other.attention(spec)) {
+                return false;
+            }
+        }
+        String router = config.scoringFunc() + "/" + config.topkMethod();
+        return routers.contains(router) == other.routers.contains(router);
+    }
+
     /** What a model with this config waits for, as service filters; empty when it can be assembled. */
     List<String> missing(ModelConfig config) {
         List<String> missing = new ArrayList<>();

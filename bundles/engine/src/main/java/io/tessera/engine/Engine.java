@@ -22,6 +22,7 @@ import io.tessera.api.model.RoutingRecord;
 import io.tessera.api.model.SamplingParams;
 import io.tessera.api.tokenizer.TokenizerFactory;
 import io.tessera.common.model.Architectures;
+import io.tessera.common.osgi.RankedServices;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +35,10 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
@@ -53,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * The engine: loads models, assembles each from the component services present (matched to its layers by
  * {@code attention.kind}, {@code router.kind} and {@code backend}), keeps their KV state and runs generations.
  * Every service reference is dynamic: a component that leaves turns its models to WAITING (naming it), and its
- * return makes them usable again without a reload.
+ * return makes them usable again without a reload. Assembly runs on the engine's own assembly thread, never on the
+ * DS or ConfigAdmin thread that delivered the change, and logs its progress; the one exception is a backend in use
+ * leaving, whose KV must move off it before its unbind returns (prepare-then-commit hot swap).
  */
 @Component(service = {ModelRegistry.class, Generator.class}, configurationPid = "io.tessera.engine")
 @Designate(ocd = EngineSettings.class)
@@ -72,6 +79,9 @@ public class Engine implements ModelRegistry, Generator {
     private volatile TokenizerFactory tokenizers;
     private volatile EngineConfig settings = EngineConfig.DEFAULTS;
     private volatile List<String> configProblems = List.of();
+    private final ExecutorService assembly = Executors.newSingleThreadExecutor(
+            task -> Thread.ofPlatform().name("tessera-assembly").daemon().unstarted(task));
+    private final AtomicBoolean assemblyQueued = new AtomicBoolean();
 
     @Activate
     void activate(Map<String, Object> properties) {
@@ -89,7 +99,7 @@ public class Engine implements ModelRegistry, Generator {
         for (LoadedModel model : models.values()) {
             model.scheduler().waitLimit(settings.waitSeconds());
         }
-        refreshAll();
+        assembleLater();
     }
 
     private void configure(Map<String, Object> properties) {
@@ -101,6 +111,7 @@ public class Engine implements ModelRegistry, Generator {
 
     @Deactivate
     void deactivate() {
+        assembly.shutdownNow();   // a running assembly ends first: unload waits for it
         for (String name : List.copyOf(models.keySet())) {
             unload(name);
         }
@@ -124,7 +135,7 @@ public class Engine implements ModelRegistry, Generator {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(KernelBackend backend, Map<String, Object> properties) {
         backends.put(backend, properties);
-        refreshAll();
+        assembleLater();
     }
 
     /** A backend leaving: it still works during this call, so models using it move off it with their KV. */
@@ -140,68 +151,96 @@ public class Engine implements ModelRegistry, Generator {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
         architectures.add(architecture, properties);
-        refreshAll();
+        assembleLater();
     }
 
     void removeArchitecture(ModelArchitecture architecture, Map<String, Object> properties) {
         architectures.remove(architecture, properties);
-        refreshAll();
+        letGo();
     }
 
     /** Several factories of one kind: the highest {@code service.ranking} serves, the next takes over when it goes. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addAttention(ServiceReference<AttentionFactory> reference, AttentionFactory factory) {
         attention.add(reference, AttentionFactory.KIND, factory);
-        refreshAll();
+        assembleLater();
     }
 
     void removeAttention(ServiceReference<AttentionFactory> reference) {
         attention.remove(reference, AttentionFactory.KIND);
-        refreshAll();
+        letGo();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void setFeedForward(FeedForwardFactory factory) {
         feedForward = factory;
-        refreshAll();
+        assembleLater();
     }
 
     void unsetFeedForward(FeedForwardFactory factory) {
         if (feedForward == factory) {
             feedForward = null;
         }
-        refreshAll();
+        letGo();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void setDraftHead(DraftHead head) {
         draftHead = head;
-        refreshAll();
+        assembleLater();
     }
 
     void unsetDraftHead(DraftHead head) {
         if (draftHead == head) {
             draftHead = null;
         }
-        refreshAll();
+        letGo();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addRouter(ServiceReference<ExpertRouter> reference, ExpertRouter router) {
         routers.add(reference, ExpertRouter.KIND, router);
-        refreshAll();
+        assembleLater();
     }
 
     void removeRouter(ServiceReference<ExpertRouter> reference) {
         routers.remove(reference, ExpertRouter.KIND);
-        refreshAll();
+        letGo();
+    }
+
+    /**
+     * A service arrived or the configuration changed: the models reassemble on the assembly thread (one pass for
+     * a burst of changes), so a DS or ConfigAdmin thread never waits for weights to upload.
+     */
+    private void assembleLater() {
+        if (assemblyQueued.compareAndSet(false, true)) {
+            try {
+                assembly.execute(() -> {
+                    assemblyQueued.set(false);
+                    refreshAll();
+                });
+            } catch (RejectedExecutionException e) {
+                assemblyQueued.set(false);   // deactivated: the models are being unloaded
+            }
+        }
+    }
+
+    /**
+     * A component service left: models that used it free their assembly now (its bundle is stopping), and the
+     * next one (e.g. the next by {@code service.ranking}) assembles on the assembly thread.
+     */
+    private void letGo() {
+        for (LoadedModel model : models.values()) {
+            model.letGo(options(model.preferredBackend()));
+        }
+        assembleLater();
     }
 
     private void refreshAll() {
         for (LoadedModel model : models.values()) {
-            model.refresh(options(model.preferredBackend()), line -> { });
+            model.refresh(options(model.preferredBackend()), line -> LOG.info("model {}: {}", model.name(), line));
         }
     }
 

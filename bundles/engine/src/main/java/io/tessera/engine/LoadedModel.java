@@ -39,6 +39,8 @@ final class LoadedModel {
     private final Condition assembled = lock.newCondition();
     private final Object refreshing = new Object();               // one reassembly at a time
     private final Scheduler scheduler;
+    private final List<String> perLayer;   // what info() lists for each layer
+    private final long weightBytes;
     /**
      * Backends whose assembly of this model failed, with the components it was tried with and the reason; not
      * retried with the same components until asked ({@link #forget}) or re-registered.
@@ -65,6 +67,19 @@ final class LoadedModel {
         ModelConfig config = checkpoint.config();
         this.scheduler = new Scheduler(this, settings.sequences(), settings.maxRows(), settings.queueLimit(),
                 settings.waitSeconds(), config.vocabSize());
+        // fixed for the model's life: worked out once, not by every probe
+        List<String> layers = new ArrayList<>();
+        for (var spec : config.layers()) {
+            layers.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
+                    + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
+                    + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
+                    + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
+                    + "), " + (spec.moe() ? "moe " + config.expertsPerToken() + "/" + config.routedExperts()
+                    : "dense mlp"));
+        }
+        perLayer = List.copyOf(layers);
+        weightBytes = checkpoint.tensors().stream().mapToLong(t -> t.data().byteSize()
+                + t.scaleInv().map(scale -> scale.data().byteSize()).orElse(0L)).sum();
     }
 
     String name() {
@@ -164,7 +179,22 @@ final class LoadedModel {
 
     /** Whether {@code option} is the assembly in use; under {@code refreshing}, the only writer of both fields. */
     private boolean current(Components option) {
-        return net != null && option.equals(components);
+        return net != null && option.sameServices(config(), components);
+    }
+
+    /**
+     * A component service left: when the assembly uses it, frees the assembly now, as its bundle is stopping (the
+     * KV pool stays while its backend is registered, so in-flight generations resume on the next assembly, which
+     * {@link #refresh} builds on the engine's assembly thread).
+     */
+    void letGo(List<Components> options) {
+        synchronized (refreshing) {
+            Components first = options.getFirst();
+            if (net == null || options.stream().noneMatch(this::current)) {   // used it, or names what it waits for
+                List<String> missing = first.missing(config());
+                tearDown(first, missing.isEmpty() ? List.of("assembly with the next components") : missing, options);
+            }
+        }
     }
 
     /** A new assembly and, unless the current pool is on the same backend and fits it, a new KV pool. */
@@ -332,19 +362,8 @@ final class LoadedModel {
         KvPool kv = this.kv;
         Components components = this.components;
         String failed = failure;
-        List<String> perLayer = new ArrayList<>();
-        for (var spec : config().layers()) {
-            perLayer.add(spec.index() + ": attention " + spec.attention().property() + " (" + spec.heads() + "/"
-                    + spec.kvHeads() + " heads" + (spec.window() > 0 ? ", window " + spec.window() : "")
-                    + (spec.sink() ? ", sink" : "") + (spec.qkNorm() ? ", q/k norm" : "")
-                    + (spec.ropeScaling().type().equals("default") ? "" : ", rope " + spec.ropeScaling().type())
-                    + "), " + (spec.moe()
-                    ? "moe " + config().expertsPerToken() + "/" + config().routedExperts()
-                    : "dense mlp"));
-        }
         Map<String, Long> memory = new LinkedHashMap<>();
-        memory.put("weights", checkpoint.tensors().stream().mapToLong(t -> t.data().byteSize()
-                + t.scaleInv().map(scale -> scale.data().byteSize()).orElse(0L)).sum());
+        memory.put("weights", weightBytes);
         memory.put("kv", kv == null ? 0L : kv.bytes());
         if (components != null && components.backend() != null) {
             memory.put("backend", backendBytes(components.backend()));

@@ -1,5 +1,7 @@
 package io.tessera.http;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * A request the API refuses, answered in OpenAI's error shape:
  * {@code {"error": {"message", "type", "param", "code"}}}.
@@ -24,6 +26,17 @@ final class ApiException extends RuntimeException {
         this.param = param;
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** The answer's body: {@code {"error": {"message", "type", "param", "code"}}}. */
+    ObjectNode body() {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        ObjectNode error = o.putObject("error");
+        error.put("message", getMessage());
+        error.put("type", type);
+        error.put("param", param);
+        error.put("code", code);
+        return o;
     }
 
     /** 503: the server cannot take the request now (shutting down, model failed); try again after a while. */

@@ -38,6 +38,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "HTTP's org.apache.felix.http.timeout): slow and half-open clients")
     int idleTimeoutSeconds() default 30;
 
+    @AttributeDefinition(description = "Most TCP connections open at once; at the limit Jetty stops accepting until "
+            + "one closes (an idle one is closed after 2 s then)")
+    int maxConnections() default 512;
+
     @AttributeDefinition(description = "Without an API key, the Host (and Origin) names served, comma-separated; * "
             + "for any (guards a local server against DNS rebinding and cross-site requests)")
     String allowedHosts() default "localhost,127.0.0.1,::1";

@@ -588,12 +588,7 @@ public class OpenAiServlet extends HttpServlet {
      * sent) gets the error object as its body; a stream has sent its own error event.
      */
     private static void error(HttpServletResponse response, ApiException e) throws IOException {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        ObjectNode error = o.putObject("error");
-        error.put("message", e.getMessage());
-        error.put("type", e.type);
-        error.put("param", e.param);
-        error.put("code", e.code);
+        ObjectNode o = e.body();
         if (response.isCommitted()) {
             String type = response.getContentType();
             if (type != null && type.startsWith("application/json")) {

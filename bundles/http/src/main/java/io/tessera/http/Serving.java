@@ -14,11 +14,12 @@ import java.util.TreeSet;
  * @param requestTimeoutSeconds  longest a request may run before it ends with a timeout
  * @param drainSeconds           on shutdown, how long in-flight requests may take to finish
  * @param idleTimeoutSeconds     Jetty's idle timeout: a connection that sends or reads nothing this long closes
+ * @param maxConnections         most TCP connections open at once (Jetty's NetworkConnectionLimit)
  * @param allowedHosts           lower-case host names (no port) served without an API key; {@code *}: any
  * @param maxRoutingPositions    largest routing record a request may ask for: positions × choices
  */
-record Serving(int requestTimeoutSeconds, int drainSeconds, int idleTimeoutSeconds, Set<String> allowedHosts,
-               int maxRoutingPositions) {
+record Serving(int requestTimeoutSeconds, int drainSeconds, int idleTimeoutSeconds, int maxConnections,
+               Set<String> allowedHosts, int maxRoutingPositions) {
 
     static Serving of(HttpSettings c) {
         List<String> bad = new ArrayList<>();
@@ -30,6 +31,9 @@ record Serving(int requestTimeoutSeconds, int drainSeconds, int idleTimeoutSecon
         }
         if (c.idleTimeoutSeconds() < 1) {
             bad.add("idleTimeoutSeconds: must be >= 1, got " + c.idleTimeoutSeconds());
+        }
+        if (c.maxConnections() < 1) {
+            bad.add("maxConnections: must be >= 1, got " + c.maxConnections());
         }
         if (c.maxRoutingPositions() < 1) {
             bad.add("maxRoutingPositions: must be >= 1, got " + c.maxRoutingPositions());
@@ -47,8 +51,8 @@ record Serving(int requestTimeoutSeconds, int drainSeconds, int idleTimeoutSecon
         if (!bad.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", bad));
         }
-        return new Serving(c.requestTimeoutSeconds(), c.drainSeconds(), c.idleTimeoutSeconds(), Set.copyOf(hosts),
-                c.maxRoutingPositions());
+        return new Serving(c.requestTimeoutSeconds(), c.drainSeconds(), c.idleTimeoutSeconds(), c.maxConnections(),
+                Set.copyOf(hosts), c.maxRoutingPositions());
     }
 
     /** Whether a {@code Host} header's host (port and IPv6 brackets stripped, any case) may be served. */

@@ -1,5 +1,6 @@
 package io.tessera.itest;
 
+import static io.tessera.itest.Await.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,7 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -83,8 +83,10 @@ public class ComponentDynamicsTest {
                     if (missing != null) {
                         assertEquals(ModelInfo.State.WAITING, info.state(), component);
                         assertTrue(info.waitingFor().contains(missing), component + ": " + info.waitingFor());
-                    } else {
-                        assertEquals(ModelInfo.State.READY, info.state(), component + ": " + info.waitingFor());
+                    } else {   // the MTP heads leaving: the model reassembles without them on the assembly thread
+                        assertTrue(info.waitingFor().stream().noneMatch(w -> w.startsWith("(")),
+                                component + ": " + info.waitingFor());
+                        awaitTrue(() -> registry.info("dynamics").orElseThrow().state() == ModelInfo.State.READY);
                     }
                     if (component.equals("io.tessera.checkpoint")) {
                         IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -253,13 +255,5 @@ public class ComponentDynamicsTest {
     private Bundle bundle(String symbolicName) {
         return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
                 .orElseThrow(() -> new AssertionError("no bundle " + symbolicName));
-    }
-
-    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            Thread.sleep(20);
-        }
     }
 }

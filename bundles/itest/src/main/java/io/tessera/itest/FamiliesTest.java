@@ -1,5 +1,6 @@
 package io.tessera.itest;
 
+import static io.tessera.itest.Await.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,8 +86,8 @@ public class FamiliesTest {
             ModelInfo waiting = registry.info("waits").orElseThrow();
             assertEquals(ModelInfo.State.WAITING, waiting.state());
             assertEquals(List.of("(model.architecture=LlamaForCausalLM)"), waiting.waitingFor());
-            bundle.start();
-            assertEquals(ModelInfo.State.READY, registry.info("waits").orElseThrow().state());
+            bundle.start();   // the family arriving: the model assembles on the engine's assembly thread
+            awaitTrue(() -> registry.info("waits").orElseThrow().state() == ModelInfo.State.READY);
         } finally {
             bundle.start();
             registry.unload("waits");

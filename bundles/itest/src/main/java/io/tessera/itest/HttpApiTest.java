@@ -400,6 +400,86 @@ public class HttpApiTest {
     }
 
     /**
+     * Jetty's own refusals, made before any servlet runs (a malformed request line, a bad {@code Content-Length},
+     * headers too large, a bad URI encoding), come in OpenAI's error shape too, not as Jetty's HTML.
+     */
+    @Test
+    void jettysOwnErrorsAreOpenAiJson() throws Exception {
+        String big = "X-Big: " + "a".repeat(20_000) + "\r\n";
+        Map<String, String> requests = new java.util.LinkedHashMap<>();
+        requests.put("malformed request line", "GARBAGE\r\n\r\n");
+        requests.put("bad Content-Length", "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Length: abc\r\n\r\n{}");
+        requests.put("headers too large", "GET /v1/models HTTP/1.1\r\nHost: localhost\r\n" + big + "\r\n");
+        requests.put("bad URI encoding", "GET /v1/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        for (var request : requests.entrySet()) {
+            RawResponse r = raw(request.getValue());
+            String what = request.getKey() + ": " + r.status() + " " + r.headers() + "\n" + r.body();
+            assertTrue(r.status() >= 400 && r.status() < 500, what);
+            assertTrue(r.headers().toLowerCase(java.util.Locale.ROOT).contains("content-type: application/json"), what);
+            JsonNode error = JSON.readTree(r.body()).path("error");
+            assertTrue(error.path("message").asText().startsWith("HTTP " + r.status()), what);
+            assertEquals("invalid_request_error", error.path("type").asText(), what);
+        }
+        ok(get("/v1/models"));
+    }
+
+    /**
+     * 200 connections whose request headers never complete do not keep a normal request from an answer; past
+     * {@code maxConnections} Jetty stops accepting and closes connections idle 2 s, so half-open clients at the
+     * limit give way within seconds, not after the 30 s idle timeout.
+     */
+    @Test
+    void halfOpenConnectionsDoNotStopANormalRequest() throws Exception {
+        List<Socket> halfOpen = new ArrayList<>();
+        try {
+            openHalfOpen(halfOpen, 200);
+            long start = System.nanoTime();
+            ok(get("/v1/models"));
+            ok(post("/v1/completions", completion("hello", 4, "")));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(seconds < 5, "a normal request beside 200 half-open connections took " + seconds + " s");
+            update("io.tessera.http", httpConfig(Map.of("maxConnections", 50)));
+            Thread.sleep(500);   // the limit applies once the configuration is delivered
+            openHalfOpen(halfOpen, 30);   // 230 open: Jetty stops accepting and times idle ones out in 2 s
+            start = System.nanoTime();   // a fresh connection (a pooled one may be the one closed at the limit)
+            String body = completion("hello", 4, "");
+            RawResponse answered = raw("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(200, answered.status(), answered.body());
+            assertTrue(seconds < 10, "a normal request at the connection limit took " + seconds + " s");
+            int closed = 0;
+            for (Socket s : halfOpen) {
+                s.setSoTimeout(1);
+                try {
+                    closed += s.getInputStream().read() == -1 ? 1 : 0;
+                } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+                    closed += e instanceof java.net.SocketException ? 1 : 0;
+                }
+            }
+            assertTrue(closed > 0, "no half-open connection was closed at the limit of 50");
+            System.out.println("half-open: normal request at the limit answered in " + seconds + " s; " + closed
+                    + " of " + halfOpen.size() + " half-open connections closed by the server");
+        } finally {
+            for (Socket s : halfOpen) {
+                s.close();
+            }
+            update("io.tessera.http", httpConfig(Map.of()));
+        }
+    }
+
+    /** Opens {@code count} connections that send the start of a request and never finish its headers. */
+    private static void openHalfOpen(List<Socket> into, int count) throws IOException {
+        for (int i = 0; i < count; i++) {
+            Socket s = new Socket("127.0.0.1", port);
+            s.getOutputStream().write("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Le"
+                    .getBytes(StandardCharsets.UTF_8));
+            into.add(s);
+        }
+    }
+
+    /**
      * A non-streamed client that leaves is noticed (the leading whitespace the server writes while it waits fails)
      * and its generation cancelled, running or still queued: the engine stops well before the tokens they asked for.
      */

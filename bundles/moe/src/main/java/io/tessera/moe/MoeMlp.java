@@ -19,6 +19,7 @@ import io.tessera.common.Resources;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A routed-expert MLP (spec §3, MoE routing): router logits in F32, expert choice by the {@link ExpertRouter}
@@ -27,7 +28,9 @@ import java.util.Optional;
 final class MoeMlp implements FeedForward {
     private final KernelBackend backend;
     private final ModelConfig config;
-    private final ExpertRouter router;
+    private final Supplier<ExpertRouter> router;   // looked up per step: the best-ranked of its kind now, or null
+    // the last one used: the last router of the kind leaving serves the step in flight, until the engine frees this
+    private ExpertRouter lastRouter;
     private final int layer;
     private final Resources owned = new Resources();
     private final Weight gate;
@@ -38,11 +41,12 @@ final class MoeMlp implements FeedForward {
     private final Buffer weights;
     private final int[] hostIds;
 
-    MoeMlp(KernelBackend backend, Checkpoint checkpoint, String prefix, LayerSpec spec, ExpertRouter router,
-           int maxRows) throws CheckpointException {
+    MoeMlp(KernelBackend backend, Checkpoint checkpoint, String prefix, LayerSpec spec,
+           Supplier<ExpertRouter> router, int maxRows) throws CheckpointException {
         this.backend = backend;
         this.config = checkpoint.config();
         this.router = router;
+        this.lastRouter = router.get();
         this.layer = spec.index();
         int k = config.expertsPerToken();
         try {
@@ -103,7 +107,9 @@ final class MoeMlp implements FeedForward {
         if (forced != null) {
             backend.write(ids, 0, forced, 0, n * k);
         }
-        router.route(backend, config, logits, bias, n, forced != null, ids, weights);
+        ExpertRouter now = router.get();
+        lastRouter = now != null ? now : lastRouter;
+        lastRouter.route(backend, config, logits, bias, n, forced != null, ids, weights);
         if (routing.recording()) {
             backend.read(ids, 0, hostIds, 0, n * k);
             routing.record(layer, n, Arrays.copyOf(hostIds, n * k));

@@ -8,8 +8,8 @@ import io.tessera.api.kernel.KernelBackend;
 import io.tessera.api.model.ExpertRouter;
 import io.tessera.api.model.FeedForward;
 import io.tessera.api.model.FeedForwardFactory;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import io.tessera.common.osgi.RankedServices;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -17,19 +17,21 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 
 /**
  * Dense SwiGLU MLPs (layer 0, MTP blocks) and routed-expert MoE layers. A MoE layer uses the {@link ExpertRouter}
- * whose {@value ExpertRouter#KIND} is the config's {@code scoring_func/topk_method}.
+ * whose {@value ExpertRouter#KIND} is the config's {@code scoring_func/topk_method}: of several, the highest
+ * {@code service.ranking}, chosen at each step, so removing it falls back to the next without a reassembly (a
+ * router is a stateless function).
  */
 @Component
 public class SwiGluFeedForwardFactory implements FeedForwardFactory {
-    private final Map<String, ExpertRouter> routers = new ConcurrentHashMap<>();
+    private final RankedServices<ExpertRouter> routers = new RankedServices<>();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void addRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.put(String.valueOf(properties.get(ExpertRouter.KIND)), router);
+    void addRouter(ServiceReference<ExpertRouter> reference, ExpertRouter router) {
+        routers.add(reference, ExpertRouter.KIND, router);
     }
 
-    void removeRouter(ExpertRouter router, Map<String, Object> properties) {
-        routers.remove(String.valueOf(properties.get(ExpertRouter.KIND)), router);
+    void removeRouter(ServiceReference<ExpertRouter> reference) {
+        routers.remove(reference, ExpertRouter.KIND);
     }
 
     /** The router kind a config needs, e.g. {@code sigmoid/noaux_tc}. */
@@ -49,10 +51,10 @@ public class SwiGluFeedForwardFactory implements FeedForwardFactory {
                     "n_group=" + config.nGroup() + ", topk_group=" + config.topkGroup()
                             + ": group-limited routing is not supported (MiMo-V2-Flash uses 1/1)");
         }
-        ExpertRouter router = routers.get(routerKind(config));
-        if (router == null) {
-            throw new IllegalStateException("waiting for " + ExpertRouter.KIND + "=" + routerKind(config));
+        String kind = routerKind(config);
+        if (routers.best(kind) == null) {
+            throw new IllegalStateException("waiting for " + ExpertRouter.KIND + "=" + kind);
         }
-        return new MoeMlp(backend, checkpoint, prefix, spec, router, maxRows);
+        return new MoeMlp(backend, checkpoint, prefix, spec, () -> routers.best(kind), maxRows);
     }
 }

@@ -1,4 +1,4 @@
-package io.tessera.engine;
+package io.tessera.common.osgi;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,24 +12,31 @@ import org.osgi.framework.ServiceReference;
  *
  * @param <T> the service type
  */
-final class RankedServices<T> {
+public final class RankedServices<T> {
     // ServiceReference orders by ranking, then by age: the greatest is the one to use
     private final Map<String, ConcurrentSkipListMap<ServiceReference<?>, T>> byKind = new ConcurrentHashMap<>();
 
-    void add(ServiceReference<?> reference, String kindProperty, T service) {
+    public void add(ServiceReference<?> reference, String kindProperty, T service) {
         byKind.computeIfAbsent(kind(reference, kindProperty), k -> new ConcurrentSkipListMap<>())
                 .put(reference, service);
     }
 
-    void remove(ServiceReference<?> reference, String kindProperty) {
+    public void remove(ServiceReference<?> reference, String kindProperty) {
         byKind.computeIfPresent(kind(reference, kindProperty), (k, services) -> {
             services.remove(reference);
             return services.isEmpty() ? null : services;
         });
     }
 
+    /** The best service of {@code kind} present now, or null. */
+    public T best(String kind) {
+        var services = byKind.get(kind);
+        var last = services == null ? null : services.lastEntry();
+        return last == null ? null : last.getValue();
+    }
+
     /** The best service of each kind present now. */
-    Map<String, T> best() {
+    public Map<String, T> best() {
         Map<String, T> best = new TreeMap<>();
         byKind.forEach((kind, services) -> {
             var last = services.lastEntry();
