@@ -341,20 +341,29 @@ final class Scheduler implements Runnable {
 
     /**
      * Gives each running sequence, oldest first, the blocks its rows of this step may need; where the blocks run
-     * out, the youngest running sequence is preempted (possibly the one asking).
+     * out, the youngest running sequence holding blocks is preempted (possibly the one asking).
      */
     private void reserve() {
         List<Sequence> byAge = new ArrayList<>(running);
         byAge.sort((a, b) -> Long.compare(a.admitted, b.admitted));
-        for (Sequence s : byAge) {
+        for (int i = 0; i < byAge.size(); i++) {
+            Sequence s = byAge.get(i);
             if (s.waiting) {
                 continue;
             }
             int need = Math.min(model.contextLength(),
                     s.cached + Math.min(s.pending(), maxRows) + (s.pending() == 1 ? s.draftCount : 0));
-            while (s.slot >= 0 && !blocks.ensure(s.slot, need)) {
-                preempt(byAge.get(byAge.size() - 1));
-                byAge.remove(byAge.size() - 1);
+            while (!blocks.ensure(s.slot, need)) {
+                // the youngest that holds blocks, else this one
+                int victim = byAge.size() - 1;
+                while (victim > i && blocks.tableLength(byAge.get(victim).slot) == 0) {
+                    victim--;
+                }
+                preempt(byAge.remove(victim));
+                if (victim == i) {
+                    i--;
+                    break;
+                }
             }
         }
     }
