@@ -315,6 +315,33 @@ public class HttpApiTest {
 
     // ---- features -----------------------------------------------------------------------------------------------
 
+    /**
+     * A repeated long prompt is served from the prefix cache (tiny-a: window 16, blocks of 32: 80 ids reuse up to
+     * position 64, less the window), a cache_salt keeps it apart, and /metrics counts it.
+     */
+    @Test
+    void usageCountsPromptTokensFromThePrefixCache() throws Exception {
+        registry().clearPrefixCache(MODEL);
+        StringBuilder ids = new StringBuilder("[");
+        for (int i = 0; i < 80; i++) {
+            ids.append(i == 0 ? "" : ",").append(3 + (i * 37) % 290);
+        }
+        String prompt = ",\"prompt\":" + ids.append(']') + ",\"max_tokens\":2,\"temperature\":0";
+        String body = "{\"model\":\"" + MODEL + "\"" + prompt;
+        JsonNode first = ok(post("/v1/completions", body + "}"));
+        assertEquals(0, first.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt(), first.toString());
+        JsonNode again = ok(post("/v1/completions", body + "}"));
+        assertEquals(48, again.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt(), again.toString());
+        assertEquals(first.path("choices").get(0).path("text"), again.path("choices").get(0).path("text"));
+        JsonNode salted = ok(post("/v1/completions", body + ",\"cache_salt\":\"tenant-b\"}"));
+        assertEquals(0, salted.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt());
+        assertEquals(400, post("/v1/completions", body + ",\"cache_salt\":7}").statusCode());
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tessera_prefix_cached_tokens_total{model=\"" + MODEL
+                + "\"} ") && Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)) >= 48), metrics);
+        assertTrue(metrics.contains("tessera_preempted_total{model=\"" + MODEL + "\"} 0"), metrics);
+    }
+
     @Test
     void stopStringsCutTheTextAndAreHeldBackWhileStreaming() throws Exception {
         String full = ok(post("/v1/completions", completion("The sky", 24, ""))).path("choices").get(0).path("text")
