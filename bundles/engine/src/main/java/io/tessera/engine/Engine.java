@@ -380,6 +380,15 @@ public class Engine implements ModelRegistry, Generator {
         return true;
     }
 
+    @Override
+    public int clearPrefixCache(String name) {
+        LoadedModel model = models.get(name);
+        if (model == null) {
+            throw new IllegalArgumentException("no model named '" + name + "' is loaded");
+        }
+        return model.clearPrefixCache();
+    }
+
     // ---- Generator ----------------------------------------------------------------------------------------------
 
     @Override

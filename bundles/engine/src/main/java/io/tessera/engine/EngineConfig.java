@@ -8,8 +8,8 @@ import java.util.Map;
  * value that is not a number or out of range is reported and the previous value kept.
  */
 record EngineConfig(int maxRows, int sequences, int contextLength, int queueLimit, int waitSeconds, String backend,
-                    String speculation) {
-    static final EngineConfig DEFAULTS = new EngineConfig(64, 4, 4096, 64, 60, "", "adaptive");
+                    String speculation, int kvBudgetMiB, int kvBlockTokens, boolean prefixCache) {
+    static final EngineConfig DEFAULTS = new EngineConfig(64, 4, 0, 64, 60, "", "adaptive", 128, 32, true);
     /** {@link #draftTokens()} of the adaptive setting: the draft policy chooses per sequence and step. */
     static final int ADAPTIVE = -1;
 
@@ -31,12 +31,31 @@ record EngineConfig(int maxRows, int sequences, int contextLength, int queueLimi
         return new EngineConfig(
                 number(properties, "maxRows", DEFAULTS.maxRows, previous.maxRows, 1, 1 << 16, problems),
                 number(properties, "sequences", DEFAULTS.sequences, previous.sequences, 1, 1024, problems),
-                number(properties, "contextLength", DEFAULTS.contextLength, previous.contextLength, 1, 1 << 24,
+                number(properties, "contextLength", DEFAULTS.contextLength, previous.contextLength, 0, 1 << 24,
                         problems),
                 number(properties, "queueLimit", DEFAULTS.queueLimit, previous.queueLimit, 1, 1 << 20, problems),
                 number(properties, "waitSeconds", DEFAULTS.waitSeconds, previous.waitSeconds, 0, 86_400, problems),
                 backend == null ? DEFAULTS.backend : backend.toString().trim(),
-                speculation(properties.get("speculation"), previous.speculation, problems));
+                speculation(properties.get("speculation"), previous.speculation, problems),
+                number(properties, "kvBudgetMiB", DEFAULTS.kvBudgetMiB, previous.kvBudgetMiB, 1, 1 << 24, problems),
+                number(properties, "kvBlockTokens", DEFAULTS.kvBlockTokens, previous.kvBlockTokens, 1, 4096,
+                        problems),
+                flag(properties, "prefixCache", DEFAULTS.prefixCache, previous.prefixCache, problems));
+    }
+
+    private static boolean flag(Map<String, ?> properties, String key, boolean fallback, boolean previous,
+                                List<String> problems) {
+        Object value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        String s = value.toString().trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("true") || s.equals("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        problems.add("io.tessera.engine: " + key + "=" + value + " not applied (true or false expected); keeping "
+                + previous);
+        return previous;
     }
 
     /** {@code adaptive}, {@code off} or a draft count 0–3 (0 reads as off). */

@@ -15,12 +15,13 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "(models loaded afterwards)")
     int maxRows() default 64;
 
-    @AttributeDefinition(description = "Sequences that run at once per model (KV slots; models loaded afterwards)")
+    @AttributeDefinition(description = "Most sequences that run at once per model; they reserve no KV beyond the "
+            + "sliding-window rings (models loaded afterwards)")
     int sequences() default 4;
 
-    @AttributeDefinition(description = "Context length KV is sized for, capped by max_position_embeddings (models "
-            + "loaded afterwards)")
-    int contextLength() default 4096;
+    @AttributeDefinition(description = "Positions one sequence may reach; 0: the model's max_position_embeddings. "
+            + "Capped by the KV budget (models loaded afterwards)")
+    int contextLength() default 0;
 
     @AttributeDefinition(description = "Requests that may wait per model before new ones are refused (models loaded "
             + "afterwards)")
@@ -37,4 +38,17 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "(the draft policy chooses per sequence and step from measured costs and acceptance), off, or a fixed "
             + "draft count 1-3 (at once, for new requests)")
     String speculation() default "adaptive";
+
+    @AttributeDefinition(description = "KV memory per model in MiB: the sliding-window rings of every sequence, "
+            + "then blocks of the global-attention layers that sequences and the prefix cache share (models loaded "
+            + "afterwards)")
+    int kvBudgetMiB() default 128;
+
+    @AttributeDefinition(description = "Positions per KV block of the global-attention layers (models loaded "
+            + "afterwards)")
+    int kvBlockTokens() default 32;
+
+    @AttributeDefinition(description = "Reuse the KV of cached prompt prefixes (full blocks, keyed by their tokens "
+            + "and the request's cache_salt); false: every prompt is prefilled whole (models loaded afterwards)")
+    boolean prefixCache() default true;
 }

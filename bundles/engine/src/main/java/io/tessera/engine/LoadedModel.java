@@ -57,6 +57,7 @@ final class LoadedModel {
     private volatile List<String> waitingFor = List.of("assembly");
     private volatile String failure;   // why the model failed for good, or null
     private volatile long backendBytes;
+    private final KvLayout layout;
 
     LoadedModel(String name, Checkpoint checkpoint, String preferredBackend, EngineConfig settings, int vocab) {
         this.name = name;
@@ -65,8 +66,9 @@ final class LoadedModel {
         this.preferredBackend = preferredBackend;
         this.settings = settings;
         ModelConfig config = checkpoint.config();
-        this.scheduler = new Scheduler(this, settings.sequences(), settings.maxRows(), settings.queueLimit(),
-                settings.waitSeconds(), config.vocabSize());
+        this.layout = KvLayout.of(config, settings);
+        this.scheduler = new Scheduler(this, layout, settings.sequences(), settings.maxRows(), settings.queueLimit(),
+                settings.waitSeconds(), config.vocabSize(), settings.prefixCache());
         // fixed for the model's life: worked out once, not by every probe
         List<String> layers = new ArrayList<>();
         for (var spec : config.layers()) {
@@ -108,8 +110,21 @@ final class LoadedModel {
         return scheduler;
     }
 
+    /** The model's own context length or the configured one, capped by the KV budget's blocks. */
     int contextLength() {
-        return Math.min(settings.contextLength(), config().maxPositionEmbeddings());
+        return layout.contextLength();
+    }
+
+    /** Empties the model's prefix cache at a step boundary; returns the blocks it held. */
+    int clearPrefixCache() {
+        lock.lock();
+        try {
+            int held = scheduler.blocks().cachedBlocks();
+            scheduler.clearPrefixCache();
+            return held;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The last hot swap, e.g. {@code "cpu -> reference: pause 2.41 ms, 412 KV positions moved"}, or null. */
@@ -210,8 +225,8 @@ final class LoadedModel {
             KvPool pool = kv;   // only refresh() and close() replace it, both under `refreshing`
             boolean reuse = pool != null && pool.backend() == option.backend()
                     && pool.layers() == next.attentions().length;
-            return new Prepared(next, reuse ? null : new KvPool(option.backend(), next.attentions(),
-                    settings.sequences(), contextLength(), settings.maxRows()));
+            return new Prepared(next, reuse ? null : new KvPool(option.backend(), next.attentions(), layout,
+                    scheduler.blocks(), settings.sequences()));
         } catch (RuntimeException | Error e) {
             next.close();
             throw e;
@@ -241,6 +256,9 @@ final class LoadedModel {
                 } else {
                     kvEpoch++;
                 }
+                // cached blocks no sequence holds are dropped: another backend would not reproduce their KV bit
+                // for bit, so a prefix served from them could differ from a prefill there
+                scheduler.clearPrefixCache();
                 kv = next.kv();
             }
             if (oldNet != null) {
@@ -365,6 +383,10 @@ final class LoadedModel {
         Map<String, Long> memory = new LinkedHashMap<>();
         memory.put("weights", weightBytes);
         memory.put("kv", kv == null ? 0L : kv.bytes());
+        KvBlocks blocks = scheduler.blocks();
+        memory.put("kv-used", (long) (blocks.blocks() - blocks.available()) * layout.blockBytes());
+        memory.put("kv-cache", (long) blocks.cachedBlocks() * layout.blockBytes());
+        memory.put("kv-snap", blocks.snapshotBytes());
         if (components != null && components.backend() != null) {
             memory.put("backend", backendBytes(components.backend()));
         }

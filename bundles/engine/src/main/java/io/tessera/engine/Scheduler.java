@@ -7,7 +7,9 @@ import io.tessera.api.model.TokenLogprob;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs a model's steps on one thread. Each step is one ragged batch: a decode row for every running sequence,
  * then prefill chunks of waiting prompts in the rows left (continuous batching with chunked prefill). A sequence
- * gets a KV slot when admitted and gives it back when it ends.
+ * gets a slot (its sliding-window rings) when admitted and KV blocks as its positions need them, and gives both
+ * back when it ends. A new sequence first takes the longest cached prefix of its tokens ({@link KvBlocks}); when
+ * the blocks run out mid-generation, the youngest running sequence is preempted: its blocks are freed and it is
+ * re-queued, to recompute its state from its tokens (rows are batch-invariant, so it produces the same tokens).
  */
 final class Scheduler implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
@@ -25,6 +30,12 @@ final class Scheduler implements Runnable {
     private final LoadedModel model;
     private final BlockingQueue<Sequence> queue;
     private final List<Sequence> running = new ArrayList<>();
+    private final ArrayDeque<Sequence> preempted = new ArrayDeque<>();   // re-admitted before the queue, oldest first
+    private final KvBlocks blocks;
+    private final KvLayout layout;
+    private final boolean prefixCache;
+    private final Map<Integer, KvBlocks.Snapshot>[] pendingSnapshots;     // per slot: by block end, until indexed
+    private long admissions;
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
     private final int slotCount;
     private final Thread thread;
@@ -64,9 +75,24 @@ final class Scheduler implements Runnable {
     private volatile long decodeSteps;
     private volatile long decodeTokens;
     private volatile long steps;
+    private volatile long cachedTokens;
+    private volatile long prefixLookups;
+    private volatile long prefixHits;
+    private volatile long preemptions;
 
-    Scheduler(LoadedModel model, int sequences, int maxRows, int queueLimit, long waitSeconds, int vocab) {
+    @SuppressWarnings("unchecked")
+    Scheduler(LoadedModel model, KvLayout layout, int sequences, int maxRows, int queueLimit, long waitSeconds,
+              int vocab, boolean prefixCache) {
         this.model = model;
+        this.layout = layout;
+        // snapshots live on the host, at most as many bytes as the device budget gives the blocks
+        this.blocks = new KvBlocks(layout.blocks(), layout.blockTokens(), sequences,
+                (long) layout.blocks() * layout.blockBytes());
+        this.prefixCache = prefixCache && layout.resumable();
+        this.pendingSnapshots = new Map[sequences];
+        for (int s = 0; s < sequences; s++) {
+            pendingSnapshots[s] = new HashMap<>();
+        }
         this.maxRows = maxRows;
         this.queue = new LinkedBlockingQueue<>(queueLimit);
         for (int s = 0; s < sequences; s++) {
@@ -108,7 +134,23 @@ final class Scheduler implements Runnable {
     }
 
     int queued() {
-        return queue.size();
+        return queue.size() + preempted.size();
+    }
+
+    /** The model's blocks and prefix cache. */
+    KvBlocks blocks() {
+        return blocks;
+    }
+
+    /**
+     * Empties the prefix cache (its KV is gone or came from another backend); blocks in use stay with their
+     * sequences. Under the model's lock.
+     */
+    void clearPrefixCache() {
+        blocks.clear();
+        for (Map<Integer, KvBlocks.Snapshot> pending : pendingSnapshots) {
+            pending.clear();
+        }
     }
 
     /** How long requests wait for a missing component before they fail. */
@@ -166,7 +208,7 @@ final class Scheduler implements Runnable {
             for (Sequence s : List.copyOf(running)) {
                 end(s, Finish.ERROR);
             }
-            for (Sequence s; (s = queue.poll()) != null; ) {
+            for (Sequence s; (s = preempted.poll()) != null || (s = queue.poll()) != null; ) {
                 s.finish(Finish.ERROR);
             }
         }
@@ -186,7 +228,7 @@ final class Scheduler implements Runnable {
         }
         if (e instanceof VirtualMachineError) {
             model.fail(e.toString());
-            for (Sequence s; (s = queue.poll()) != null; ) {
+            for (Sequence s; (s = preempted.poll()) != null || (s = queue.poll()) != null; ) {
                 s.fail(failure);
             }
         }
@@ -213,16 +255,29 @@ final class Scheduler implements Runnable {
             for (Sequence s : List.copyOf(running)) {
                 end(s, failure);
             }
-            for (Sequence s; (s = queue.poll()) != null; ) {
+            for (Sequence s; (s = preempted.poll()) != null || (s = queue.poll()) != null; ) {
                 s.fail(failure);
             }
             waitingSince = 0;
         }
     }
 
+    /**
+     * Starts waiting sequences while there are free slots and, beside the running ones, blocks for a first
+     * chunk; preempted sequences go first.
+     */
     private void admit() {
-        while (!freeSlots.isEmpty() && !queue.isEmpty()) {
-            start(queue.poll());
+        while (!freeSlots.isEmpty()) {
+            Sequence next = preempted.isEmpty() ? queue.peek() : preempted.peek();
+            if (next == null || !running.isEmpty()
+                    && blocks.available() < Math.ceilDiv(Math.min(next.length(), maxRows), layout.blockTokens()) + 1) {
+                return;
+            }
+            if (next == preempted.peek()) {
+                start(preempted.poll());
+            } else if (queue.remove(next)) {   // else cancelled meanwhile
+                start(next);
+            }
         }
     }
 
@@ -237,15 +292,19 @@ final class Scheduler implements Runnable {
         }
         s.slot = freeSlots.poll();
         s.cached = 0;
+        s.admitted = admissions++;
         extent[s.slot] = 0;
         running.add(s);
         runningCount = running.size();
-        if (s.evaluation == null) {
+        if (s.evaluation == null && s.generated() == 0) {
             promptTokens += s.promptLength;
         }
     }
 
     private void end(Sequence s, Finish finish) {
+        if (finish != Finish.ERROR && s.slot >= 0 && cacheable(s)) {
+            index(s, s.cached);   // its last full blocks stay cached
+        }
         free(s);
         s.finish(finish);
     }
@@ -257,10 +316,155 @@ final class Scheduler implements Runnable {
 
     private void free(Sequence s) {
         if (running.remove(s)) {
+            blocks.release(s.slot);
+            pendingSnapshots[s.slot].clear();
             freeSlots.add(s.slot);
         }
         runningCount = running.size();
         s.slot = -1;
+    }
+
+    /**
+     * Frees a running sequence's KV and queues it again, first: it recomputes its state from its tokens (the
+     * prefix cache may give some of it back).
+     */
+    private void preempt(Sequence s) {
+        if (cacheable(s)) {
+            index(s, s.cached);   // what it computed may come back from the cache when it resumes
+        }
+        free(s);
+        s.forgetKv();
+        preempted.addFirst(s);
+        preemptions++;
+        LOG.debug("model {}: preempted a sequence at {} tokens, KV blocks ran out", model.name(), s.length());
+    }
+
+    /**
+     * Gives each running sequence, oldest first, the blocks its rows of this step may need; where the blocks run
+     * out, the youngest running sequence holding blocks is preempted (possibly the one asking).
+     */
+    private void reserve() {
+        List<Sequence> byAge = new ArrayList<>(running);
+        byAge.sort((a, b) -> Long.compare(a.admitted, b.admitted));
+        for (int i = 0; i < byAge.size(); i++) {
+            Sequence s = byAge.get(i);
+            if (s.waiting) {
+                continue;
+            }
+            int need = Math.min(model.contextLength(),
+                    s.cached + Math.min(s.pending(), maxRows) + (s.pending() == 1 ? s.draftCount : 0));
+            while (!blocks.ensure(s.slot, need)) {
+                // the youngest that holds blocks, else this one
+                int victim = byAge.size() - 1;
+                while (victim > i && blocks.tableLength(byAge.get(victim).slot) == 0) {
+                    victim--;
+                }
+                preempt(byAge.remove(victim));
+                if (victim == i) {
+                    i--;
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Whether {@code s} may read and fill the prefix cache: a generation whose KV depends on its tokens only. */
+    private boolean cacheable(Sequence s) {
+        return prefixCache && s.evaluation == null && !s.request.recordRouting() && s.request.replayRouting() == null;
+    }
+
+    /**
+     * Whether a sequence admitted before {@code s} with the same prompt and cache key is still prefilling it
+     * ({@code n > 1}, or the same prompt sent twice at once): {@code s} then waits and takes its blocks from the
+     * cache, so the prompt is prefilled once.
+     */
+    private boolean twinPrefilling(Sequence s) {
+        for (Sequence t : running) {
+            if (t != s && t.admitted < s.admitted && t.generated() == 0 && t.pending() > 1 && cacheable(t)
+                    && t.promptLength == s.promptLength && cacheKey(t).equals(cacheKey(s))
+                    && Arrays.equals(t.tokens(), 0, t.promptLength, s.tokens(), 0, s.promptLength)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The cache key of {@code s}'s blocks besides its tokens: the request's salt. */
+    private static String cacheKey(Sequence s) {
+        return s.request.cacheSalt() == null ? "" : "salt:" + s.request.cacheSalt();
+    }
+
+    /**
+     * A new sequence takes the longest cached prefix of its tokens that ends at a resume point: a chain of indexed
+     * blocks to a block end {@code E} with a ring snapshot at {@code E − window} (any block end without rings).
+     * It recomputes from {@code E − window}; one token at least is left to compute.
+     */
+    private void resume(Sequence s) {
+        prefixLookups++;
+        int b = layout.blockTokens();
+        int window = layout.resumeWindow();
+        int[] all = s.tokens();
+        int[] chain = new int[(s.length() - 1) / b];
+        long[] hashes = new long[chain.length];
+        int best = 0;
+        for (int i = 0; i < chain.length; i++) {
+            hashes[i] = blocks.chain(i == 0 ? 0 : hashes[i - 1], all, i * b, cacheKey(s));
+            chain[i] = blocks.find(hashes[i], i == 0 ? -1 : chain[i - 1], all, i * b, cacheKey(s));
+            if (chain[i] < 0) {
+                break;
+            }
+            int end = (i + 1) * b;
+            KvBlocks.Snapshot snapshot = blocks.snapshot(chain[i]);
+            if (end > window && (window == 0 || snapshot != null && snapshot.resume() == end - window)) {
+                best = i + 1;
+            }
+        }
+        if (best == 0) {
+            return;
+        }
+        for (int i = 0; i < best; i++) {
+            blocks.share(s.slot, chain[i]);
+        }
+        int resume = best * b - window;
+        if (window > 0) {
+            model.kv().restore(s.slot, blocks.snapshot(chain[best - 1]));
+        }
+        s.cached = resume;
+        s.registered = best;
+        s.chainHash = hashes[best - 1];
+        if (s.generated() == 0) {
+            s.cachedTokens = resume;
+            cachedTokens += resume;
+        }
+        extent[s.slot] = resume;
+        prefixHits++;
+    }
+
+    /**
+     * After a step: indexes {@code s}'s blocks that are now full and final, and keeps the ring snapshots of the
+     * resume points this step passed ({@code from}: its cached tokens before the step).
+     */
+    private void index(Sequence s, int from) {
+        int b = layout.blockTokens();
+        int window = layout.resumeWindow();
+        if (window > 0) {
+            // the rings still hold the window before every resume point this step passed (it wrote at most maxRows)
+            for (int resume = from + 1; resume <= s.cached; resume++) {
+                if ((resume + window) % b == 0) {
+                    pendingSnapshots[s.slot].put(resume + window, model.kv().snapshot(s.slot, resume));
+                }
+            }
+        }
+        while ((s.registered + 1) * b <= s.cached) {
+            int i = s.registered;
+            s.chainHash = blocks.chain(s.chainHash, s.tokens(), i * b, cacheKey(s));
+            int indexed = blocks.register(s.slot, i, s.chainHash, s.tokens(), cacheKey(s));
+            KvBlocks.Snapshot snapshot = pendingSnapshots[s.slot].remove((i + 1) * b);
+            if (snapshot != null && indexed >= 0 && blocks.snapshot(indexed) == null) {
+                blocks.keepSnapshot(indexed, snapshot);
+            }
+            s.registered++;
+        }
     }
 
     /**
@@ -274,11 +478,21 @@ final class Scheduler implements Runnable {
             } else if (s.cached == 0) {
                 s.kvEpoch = model.kvEpoch();
                 s.hiddenEpoch = model.hiddenEpoch();
+                s.waiting = cacheable(s) && blocks.tableLength(s.slot) == 0 && twinPrefilling(s);
+                if (cacheable(s) && blocks.tableLength(s.slot) == 0 && !s.waiting) {
+                    resume(s);
+                }
             } else if (s.kvEpoch != model.kvEpoch() || s.draftLimit > 0 && s.hiddenEpoch != model.hiddenEpoch()) {
                 recompute(s);
             }
         }
+        reserve();
+        int[] before = new int[running.size()];
         running.sort((a, b) -> Integer.compare(a.pending(), b.pending()));
+        for (int i = 0; i < before.length; i++) {
+            before[i] = running.get(i).cached;
+        }
+        List<Sequence> stepped = List.copyOf(running);
         Assembly net = model.net();
         boolean replaying = replayMode();
         boolean decodeOnly = true;            // every row decodes or verifies: a step the draft policy learns from
@@ -288,6 +502,9 @@ final class Scheduler implements Runnable {
         for (Sequence s : running) {
             if (n == maxRows) {
                 break;
+            }
+            if (s.waiting) {
+                continue;
             }
             int take = Math.min(s.pending(), maxRows - n);
             int drafts = s.pending() == 1 ? Math.min(s.draftCount, maxRows - n - 1) : 0;
@@ -348,6 +565,12 @@ final class Scheduler implements Runnable {
         if (net.draftBlocks() > 0) {
             speculation.draftRound(net, running);
         }
+        for (int i = 0; i < stepped.size(); i++) {
+            Sequence s = stepped.get(i);
+            if (s.slot >= 0 && cacheable(s)) {
+                index(s, before[i]);
+            }
+        }
         long cached = 0;
         for (Sequence s : List.copyOf(running)) {
             if (s.evaluation != null && s.evaluated()) {
@@ -368,10 +591,11 @@ final class Scheduler implements Runnable {
                 load[spec.index()] = new long[0];
             }
         }
-        return new ModelMetrics(model.name(), queue.size(), runningCount, slotCount, kvTokens,
-                (long) slotCount * model.contextLength(), promptTokens, generatedTokens,
+        return new ModelMetrics(model.name(), queued(), runningCount, slotCount, kvTokens,
+                (long) layout.blocks() * layout.blockTokens(), promptTokens, generatedTokens,
                 throughput.perSecond(), steps, decodeSteps, decodeTokens, load, StepRouting.LOAD_EVERY,
-                speculation.draftSteps(), speculation.accepted(), speculation.proposed());
+                speculation.draftSteps(), speculation.accepted(), speculation.proposed(), model.contextLength(),
+                cachedTokens, prefixLookups, prefixHits, preemptions);
     }
 
     /**
@@ -385,9 +609,9 @@ final class Scheduler implements Runnable {
             end(s, Finish.ERROR);
             return;
         }
-        s.cached = 0;
-        s.draftCount = 0;
-        Arrays.fill(s.mtpDone, -1);
+        blocks.release(s.slot);
+        pendingSnapshots[s.slot].clear();
+        s.forgetKv();
         s.kvEpoch = model.kvEpoch();
         s.hiddenEpoch = model.hiddenEpoch();
     }

@@ -29,7 +29,12 @@ final class Sequence {
     private int length;
     final int promptLength;
     int cached;          // tokens whose K/V are in the cache
-    int slot = -1;       // KV slot while running
+    int slot = -1;       // sequence slot (its sliding-window rings) while running
+    long admitted;       // admission order: the youngest running sequence is preempted first
+    int registered;      // leading blocks indexed in the prefix cache (or taken from it)
+    long chainHash;      // the prefix cache hash of block registered − 1
+    int cachedTokens;    // prompt tokens the prefix cache gave
+    boolean waiting;     // this step: waits for a twin's prefill to reach the cache
     int kvEpoch;         // the KV pool its cached tokens live in
     int hiddenEpoch;     // the draft heads' hN ring its drafts read
     volatile boolean cancelled;
@@ -121,6 +126,20 @@ final class Sequence {
         return pending() == 0 && (evaluationHead < 0 || mtpDone[evaluationHead] == length - 2 - evaluationHead);
     }
 
+    /** Forgets its KV state (freed or lost): the next steps recompute it from the tokens. */
+    void forgetKv() {
+        cached = 0;
+        draftCount = 0;
+        registered = 0;
+        chainHash = 0;
+        Arrays.fill(mtpDone, -1);
+    }
+
+    /** The token array: the first {@link #length()} entries are the tokens so far. */
+    int[] tokens() {
+        return tokens;
+    }
+
     /** Rolls the cache back to {@code cached} tokens (rejected drafts' KV slots are simply reused later). */
     void keep(int cachedTokens) {
         cached = cachedTokens;
@@ -158,7 +177,7 @@ final class Sequence {
         long now = System.nanoTime();
         long prefill = (prefilled == 0 ? now : prefilled) - submitted;
         GenerationStats stats = new GenerationStats(prefill, prefilled == 0 ? 0 : now - prefilled, steps,
-                accepted.clone(), proposed.clone(), draftNanos, verifyNanos, draftSteps.clone());
+                accepted.clone(), proposed.clone(), draftNanos, verifyNanos, draftSteps.clone(), cachedTokens);
         result.complete(new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finish, promptLength,
                 stats, request.recordRouting() ? routingRecord() : null));
     }

@@ -27,7 +27,7 @@ class EngineConfigTest {
         EngineConfig c = EngineConfig.parse(Map.of("maxRows", " 32", "sequences", "8", "contextLength", 2048L,
                 "queueLimit", 5, "waitSeconds", "0", "backend", "reference ", "speculation", " 2"), EngineConfig.DEFAULTS,
                 problems);
-        assertEquals(new EngineConfig(32, 8, 2048, 5, 0, "reference", "2"), c);
+        assertEquals(new EngineConfig(32, 8, 2048, 5, 0, "reference", "2", 128, 32, true), c);
         assertEquals(2, c.draftTokens());
         assertTrue(problems.isEmpty(), problems.toString());
     }
@@ -50,12 +50,13 @@ class EngineConfigTest {
 
     @Test
     void aBadValueIsReportedAndKeepsThePreviousOneWhileAMissingOneIsTheDefault() {
-        EngineConfig previous = new EngineConfig(16, 2, 1024, 9, 30, "cpu", "off");
+        EngineConfig previous = new EngineConfig(16, 2, 1024, 9, 30, "cpu", "off", 64, 16, false);
         List<String> problems = new ArrayList<>();
         EngineConfig c = EngineConfig.parse(Map.of("maxRows", "many", "sequences", "0", "contextLength",
-                "99999999999", "speculation", "4"), previous, problems);
-        assertEquals(new EngineConfig(16, 2, 1024, 64, 60, "", "off"), c);
-        assertEquals(4, problems.size(), problems.toString());
+                "99999999999", "speculation", "4", "kvBudgetMiB", "0", "prefixCache", "maybe"), previous, problems);
+        assertEquals(new EngineConfig(16, 2, 1024, 64, 60, "", "off", 64, 32, false), c);
+        assertEquals(6, problems.size(), problems.toString());
+        assertTrue(problems.get(5).contains("prefixCache=maybe not applied"), problems.get(5));
         assertTrue(problems.get(0).contains("maxRows=many not applied") && problems.get(0).contains("keeping 16"),
                 problems.get(0));
     }

@@ -122,7 +122,8 @@ final class Completion {
         GenerationRequest request = new GenerationRequest(job.model(), prompt, maxTokens,
                 new SamplingParams(job.temperature(), job.topK(), job.topP(), seed + index, job.frequencyPenalty(),
                         job.presencePenalty()),
-                tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs());
+                tokenizer.stopTokens(), job.draftTokens(), job.routing(), job.replay(), job.logprobs(), null,
+                job.cacheSalt());
         OutputConstraint output = new OutputConstraint(grammar, job.structured().bias());
         choice.generation = generator.submit(request, output, new GenerationListener() {
             @Override
@@ -416,6 +417,12 @@ final class Completion {
         u.put("prompt_tokens", prompt.length);
         u.put("completion_tokens", completion);
         u.put("total_tokens", prompt.length + completion);
+        // prompt tokens every choice took from the prefix cache (n > 1: the first choice prefills for the others)
+        int cached = prompt.length;
+        for (Choice c : choices) {
+            cached = Math.min(cached, c.result == null ? 0 : c.result.stats().cachedTokens());
+        }
+        u.putObject("prompt_tokens_details").put("cached_tokens", cached);
         return u;
     }
 

@@ -26,5 +26,5 @@ record Job(boolean chat, String model, List<ChatMessage> messages, List<ToolSpec
            String prompt, int[] promptIds, Integer maxTokens, float temperature, float topP, int topK, Long seed,
            float frequencyPenalty, float presencePenalty, List<String> stop, int n, boolean stream,
            boolean includeUsage, int logprobs, boolean routing, RoutingRecord replay, int draftTokens,
-           StructuredOutput structured) {
+           StructuredOutput structured, String cacheSalt) {
 }

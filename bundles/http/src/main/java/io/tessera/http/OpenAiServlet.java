@@ -456,9 +456,9 @@ public class OpenAiServlet extends HttpServlet {
                 .mapToInt(m -> Math.max(1, m.kvSlots() / 2)).findFirst().orElse(Integer.MAX_VALUE);
     }
 
-    /** A model's context length: its KV capacity per slot. 0 when unknown. */
+    /** A model's context length, 0 when unknown. */
     private static long contextLength(ModelMetrics m) {
-        return m.kvSlots() == 0 ? 0 : m.kvCapacity() / m.kvSlots();
+        return m.contextLength();
     }
 
     private static JsonNode body(HttpServletRequest request, Settings s, Serving v) throws IOException {

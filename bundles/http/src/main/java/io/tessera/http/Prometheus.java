@@ -33,6 +33,16 @@ final class Prometheus {
         gauge(out, models, "tessera_acceptance_length", "Mean tokens per decode step (speculative decoding)",
                 ModelMetrics::acceptanceLength);
         counter(out, models, "tessera_prompt_tokens_total", "Prompt tokens admitted", ModelMetrics::promptTokens);
+        counter(out, models, "tessera_prefix_cached_tokens_total", "Prompt tokens served from the prefix cache",
+                ModelMetrics::cachedTokens);
+        counter(out, models, "tessera_prefix_lookups_total", "Sequences that looked up the prefix cache",
+                ModelMetrics::prefixLookups);
+        counter(out, models, "tessera_prefix_hits_total", "Prefix cache lookups that reused a cached prefix",
+                ModelMetrics::prefixHits);
+        gauge(out, models, "tessera_prefix_hit_ratio", "Prefix cache hits / lookups",
+                m -> m.prefixLookups() == 0 ? 0 : m.prefixHits() / (double) m.prefixLookups());
+        counter(out, models, "tessera_preempted_total", "Running sequences preempted (KV freed, re-queued, "
+                + "recomputed) when the KV blocks ran out", ModelMetrics::preempted);
         counter(out, models, "tessera_generated_tokens_total", "Tokens generated", ModelMetrics::generatedTokens);
         counter(out, models, "tessera_steps_total", "Main-model passes (one ragged batch each)", ModelMetrics::steps);
         counter(out, models, "tessera_decode_steps_total", "Decode steps of sequences past their prefill, summed over "

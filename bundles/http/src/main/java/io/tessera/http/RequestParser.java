@@ -129,7 +129,8 @@ final class RequestParser {
                 topK == null ? 0 : topK, seed, number(body, "frequency_penalty", -2, 2, 0),
                 number(body, "presence_penalty", -2, 2, 0), stop(body.get("stop")), n == null ? 1 : n, stream,
                 includeUsage, logprobs, bool(body, "tessera_routing", false, "tessera_routing"),
-                replay(body.get("tessera_replay_routing")), drafts == null ? -1 : drafts, structured);
+                replay(body.get("tessera_replay_routing")), drafts == null ? -1 : drafts, structured,
+                string(body, "cache_salt", false));
     }
 
     private static boolean present(JsonNode node) {

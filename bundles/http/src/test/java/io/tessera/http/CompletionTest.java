@@ -132,7 +132,7 @@ class CompletionTest {
 
     private static Job job(int n) {
         return new Job(false, "m", List.of(), List.of(), false, "abc", null, 4, 0f, 1f, 0, 1L, 0f, 0f, List.of(), n,
-                false, false, -1, false, null, -1, StructuredOutput.NONE);
+                false, false, -1, false, null, -1, StructuredOutput.NONE, null);
     }
 
     @Test

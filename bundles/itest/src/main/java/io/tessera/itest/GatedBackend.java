@@ -4,6 +4,7 @@ import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
 import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -103,6 +104,15 @@ final class GatedBackend implements KernelBackend {
         }
         gate.test(positions);
         return real.rows(positions, kvBase, kvCapacity);
+    }
+
+    @Override
+    public Rows pagedRows(int[] positions, BlockTable table) {
+        for (int p : positions) {
+            maxPosition = Math.max(maxPosition, p);
+        }
+        gate.test(positions);
+        return real.pagedRows(positions, table);
     }
 
     @Override

@@ -71,18 +71,11 @@ public class HttpApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // 8 KV slots so 8 streams run at once: sizes apply to models loaded after the engine took the new
-        // configuration, which shows as a KV pool twice the default one's (4 slots)
+        // 8 sequences so 8 streams run at once: sizes apply to models loaded after the engine took the new
+        // configuration, which shows in the model's metrics
         modelDir = chatFixture(Path.of(context.getProperty("tessera.repo")));
-        long defaultKv = registry().load(modelDir, MODEL, "cpu", null).memory().get("kv");
-        registry().unload(MODEL);
         update("io.tessera.engine", Map.of("sequences", 8, "queueLimit", 64));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (registry().load(modelDir, MODEL, "cpu", null).memory().get("kv") != 2 * defaultKv) {
-            registry().unload(MODEL);
-            assertTrue(System.nanoTime() < deadline, "the engine did not take its new configuration");
-            Thread.sleep(50);
-        }
+        awaitSequences(8, "the engine did not take its new configuration");
         update("io.tessera.itest.echo", Map.of("directory", modelDir.toString()));
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -90,7 +83,7 @@ public class HttpApiTest {
         update("io.tessera.http", httpConfig(Map.of()));
         // HTTP/1.1: an HTTP/2 upgrade attempt would hold the other requests back until the first one ends
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
                 if (get("/health").statusCode() == 200) {
@@ -110,17 +103,25 @@ public class HttpApiTest {
             cm.getConfiguration(pid, "?").delete();
         }
         registry().unload(MODEL);
-        long eightSlots = registry().load(modelDir, MODEL, "cpu", null).memory().get("kv");
-        registry().unload(MODEL);
         cm.getConfiguration("io.tessera.engine", "?").delete();
         // wait until the engine is back on its defaults, so the next test class gets them
+        awaitSequences(4, "the engine did not return to its default configuration");
+        registry().unload(MODEL);
+    }
+
+    /** Loads the model until it runs {@code sequences} at once: the engine took its configuration. */
+    private static void awaitSequences(int sequences, String failure) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (registry().load(modelDir, MODEL, "cpu", null).memory().get("kv") != eightSlots / 2) {
+        Generator generator = context.getService(context.getServiceReference(Generator.class));
+        while (true) {
+            registry().load(modelDir, MODEL, "cpu", null);
+            if (generator.metrics().stream().anyMatch(m -> m.model().equals(MODEL) && m.kvSlots() == sequences)) {
+                return;
+            }
             registry().unload(MODEL);
-            assertTrue(System.nanoTime() < deadline, "the engine did not return to its default configuration");
+            assertTrue(System.nanoTime() < deadline, failure);
             Thread.sleep(50);
         }
-        registry().unload(MODEL);
     }
 
     /** tiny-a with no chat_template in its tokenizer_config.json, so the tokenizer renders MiMo's chat format. */
@@ -313,6 +314,33 @@ public class HttpApiTest {
     }
 
     // ---- features -----------------------------------------------------------------------------------------------
+
+    /**
+     * A repeated long prompt is served from the prefix cache (tiny-a: window 16, blocks of 32: 80 ids reuse up to
+     * position 64, less the window), a cache_salt keeps it apart, and /metrics counts it.
+     */
+    @Test
+    void usageCountsPromptTokensFromThePrefixCache() throws Exception {
+        registry().clearPrefixCache(MODEL);
+        StringBuilder ids = new StringBuilder("[");
+        for (int i = 0; i < 80; i++) {
+            ids.append(i == 0 ? "" : ",").append(3 + (i * 37) % 290);
+        }
+        String prompt = ",\"prompt\":" + ids.append(']') + ",\"max_tokens\":2,\"temperature\":0";
+        String body = "{\"model\":\"" + MODEL + "\"" + prompt;
+        JsonNode first = ok(post("/v1/completions", body + "}"));
+        assertEquals(0, first.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt(), first.toString());
+        JsonNode again = ok(post("/v1/completions", body + "}"));
+        assertEquals(48, again.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt(), again.toString());
+        assertEquals(first.path("choices").get(0).path("text"), again.path("choices").get(0).path("text"));
+        JsonNode salted = ok(post("/v1/completions", body + ",\"cache_salt\":\"tenant-b\"}"));
+        assertEquals(0, salted.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt());
+        assertEquals(400, post("/v1/completions", body + ",\"cache_salt\":7}").statusCode());
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("tessera_prefix_cached_tokens_total{model=\"" + MODEL
+                + "\"} ") && Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)) >= 48), metrics);
+        assertTrue(metrics.contains("tessera_preempted_total{model=\"" + MODEL + "\"} 0"), metrics);
+    }
 
     @Test
     void stopStringsCutTheTextAndAreHeldBackWhileStreaming() throws Exception {

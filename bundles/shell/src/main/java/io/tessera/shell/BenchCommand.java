@@ -30,7 +30,8 @@ import org.osgi.service.component.annotations.Reference;
  * {@code bench}: prefill and decode speed of the loaded model on a seeded random prompt, greedy, the median (and
  * range) of several runs, with speculation and without when the model has MTP heads. Uses only the public API.
  */
-@Component(service = BenchCommand.class, property = {"osgi.command.scope=tessera", "osgi.command.function=bench"})
+@Component(service = BenchCommand.class, property = {"osgi.command.scope=tessera", "osgi.command.function=bench",
+        "osgi.command.function=prefixbench"})
 public class BenchCommand {
     private static final int PROGRESS_SECONDS = 5;
     private final ModelRegistry registry;
@@ -97,6 +98,31 @@ public class BenchCommand {
     }
 
     /** Checks the arguments; the message names the bad one. */
+    @Descriptor("measure what the prefix cache saves: time to first token of a second request with the same long "
+            + "prefix, and a chat replayed turn by turn with and without the cache (greedy, random ids)")
+    public void prefixbench(CommandSession session,
+                            @Descriptor("model (default: the only loaded one)") @Parameter(names = {"-m", "--model"},
+                                    absentValue = "") String model,
+                            @Descriptor("shared prefix in tokens") @Parameter(names = {"-p", "--prefix-tokens"},
+                                    absentValue = "4096") int prefixTokens,
+                            @Descriptor("tokens to generate per request") @Parameter(names = {"-n", "--gen-tokens"},
+                                    absentValue = "16") int genTokens,
+                            @Descriptor("chat turns") @Parameter(names = {"-t", "--turns"}, absentValue = "10")
+                            int turns,
+                            @Descriptor("tokens of each user turn") @Parameter(names = {"-u", "--turn-tokens"},
+                                    absentValue = "64") int turnTokens,
+                            @Descriptor("seed of the random ids") @Parameter(names = {"-s", "--seed"},
+                                    absentValue = "0") long seed) throws Exception {
+        validate(prefixTokens, genTokens, 0, Math.max(1, turns), 0);
+        if (turnTokens < 1) {
+            throw new IllegalArgumentException("--turn-tokens must be at least 1, got " + turnTokens);
+        }
+        PrintStream out = session.getConsole();
+        String name = choice.pick(model);
+        new PrefixBench(request -> run(out, request), registry, out).run(name, vocabulary(name), prefixTokens,
+                genTokens, turns, turnTokens, seed);
+    }
+
     static void validate(int promptTokens, int genTokens, int drafts, int runs, int warmup) {
         if (promptTokens < 1) {
             throw new IllegalArgumentException("--prompt-tokens must be >= 1, got " + promptTokens);

@@ -28,7 +28,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 @Component(service = ModelCommands.class, property = {"osgi.command.scope=model",
         "osgi.command.function=load", "osgi.command.function=list", "osgi.command.function=info",
         "osgi.command.function=unload", "osgi.command.function=perplexity", "osgi.command.function=eval",
-        "osgi.command.function=names"})
+        "osgi.command.function=names", "osgi.command.function=clearcache"})
 public class ModelCommands {
     private final ModelRegistry registry;
     private final ModelChoice choice;
@@ -144,6 +144,12 @@ public class ModelCommands {
             throw new IllegalArgumentException("no model named '" + name + "' is loaded");
         }
         session.getConsole().println("unloaded " + name);
+    }
+
+    @Descriptor("empty a model's prefix cache (the KV blocks no generation holds)")
+    public void clearcache(CommandSession session, @Descriptor("model name") String name) {
+        int blocks = registry.clearPrefixCache(name);
+        session.getConsole().println("cleared the prefix cache of " + name + ": " + blocks + " blocks");
     }
 
     @Descriptor("mean negative log-likelihood and perplexity of a text (or token-id) file, in chunks")

@@ -7,6 +7,7 @@ import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
 import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -208,6 +209,12 @@ public class CpuBackend implements KernelBackend {
             }
         }
         return new CpuRows(this, bytesInUse, positions, kvBase, kvCapacity);
+    }
+
+    @Override
+    public Rows pagedRows(int[] positions, BlockTable table) {
+        table.requireRows(positions);
+        return new CpuRows(this, bytesInUse, positions, table);
     }
 
     @Override
@@ -413,13 +420,13 @@ public class CpuBackend implements KernelBackend {
         for (int r = 0; r < n; r++) {
             int pos = rs.positions[r];
             int first = p.window() == 0 ? 0 : Math.max(0, pos - p.window() + 1);
-            if (rs.kvBase[r] + rs.kvCapacity[r] > c.slots) {
-                throw new IllegalArgumentException("attention: row " + r + " KV slots [" + rs.kvBase[r] + ", "
-                        + (rs.kvBase[r] + rs.kvCapacity[r]) + ") outside the cache's " + c.slots);
+            if (rs.slotsReached(r) > c.slots) {
+                throw new IllegalArgumentException("attention: row " + r + " reaches KV slot "
+                        + (rs.slotsReached(r) - 1) + " outside the cache's " + c.slots);
             }
-            if (pos - first + 1 > rs.kvCapacity[r]) {
+            if (pos - first + 1 > rs.capacity(r)) {
                 throw new IllegalArgumentException("attention: row " + r + " attends " + (pos - first + 1)
-                        + " keys but its sequence has only " + rs.kvCapacity[r] + " KV slots");
+                        + " keys but its sequence has only " + rs.capacity(r) + " KV slots");
             }
             keysMax = Math.max(keysMax, pos - first + 1);
             int slot = rs.slot(r, pos);

@@ -4,6 +4,7 @@ import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
 import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -205,15 +206,41 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
                         + kvBase[r] + ", kvCapacity " + kvCapacity[r]);
             }
         }
+        long reached = 0;
+        for (int r = 0; r < n; r++) {
+            reached = Math.max(reached, (long) kvBase[r] + kvCapacity[r]);
+        }
+        return upload(positions, kvBase, kvCapacity, new int[0], 0, reached);
+    }
+
+    @Override
+    public synchronized Rows pagedRows(int[] positions, BlockTable table) {
+        table.requireRows(positions);
+        if (positions.length == 0) {
+            throw new IllegalArgumentException("pagedRows: no rows");
+        }
+        long reached = 0;
+        for (int r = 0; r < positions.length; r++) {
+            reached = Math.max(reached, table.slotsReached(r));
+        }
+        return upload(positions, table.start(), table.length(), table.blocks(), table.blockTokens(), reached);
+    }
+
+    /** Uploads a row descriptor: positions, kvBase, kvCapacity, then the block tables (paged rows only). */
+    private CudaRows upload(int[] positions, int[] kvBase, int[] kvCapacity, int[] blocks, int blockTokens,
+                            long slotsReached) {
+        int n = positions.length;
+        long bytes = 12L * n + 4L * blocks.length;
         try {
             enter();
-            long ptr = alloc(12L * n);
-            MemorySegment host = staging(12L * n);
+            long ptr = alloc(bytes);
+            MemorySegment host = staging(bytes);
             MemorySegment.copy(positions, 0, host, ValueLayout.JAVA_INT, 0, n);
             MemorySegment.copy(kvBase, 0, host, ValueLayout.JAVA_INT, 4L * n, n);
             MemorySegment.copy(kvCapacity, 0, host, ValueLayout.JAVA_INT, 8L * n, n);
-            driver.copyToDevice(ptr, host, 12L * n, stream);
-            return new CudaRows(this, ptr, n);
+            MemorySegment.copy(blocks, 0, host, ValueLayout.JAVA_INT, 12L * n, blocks.length);
+            driver.copyToDevice(ptr, host, bytes, stream);
+            return new CudaRows(this, ptr, bytes, n, blockTokens, slotsReached);
         } catch (Throwable t) {
             throw unchecked(t);
         }
@@ -452,6 +479,10 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
         if (p.valueDim() > MAX_VALUE_DIM) {
             throw new IllegalArgumentException("attention: valueDim " + p.valueDim() + " > " + MAX_VALUE_DIM);
         }
+        if (r.slotsReached > kv.slots()) {
+            throw new IllegalArgumentException("attention: rows reach KV slot " + (r.slotsReached - 1)
+                    + " outside the cache's " + kv.slots());
+        }
         CudaBuffer qb = buffer(q, "q", DType.F32, n, p.heads() * p.keyDim()),
                 kb = buffer(k, "k", DType.F32, n, p.kvHeads() * p.keyDim()),
                 vb = buffer(v, "v", DType.F32, n, p.kvHeads() * p.valueDim()),
@@ -463,10 +494,12 @@ public final class CudaBackend implements KernelBackend, AutoCloseable {
         int shared = 4 * (p.keyDim() + 2 * ATTENTION_TILE);
         run(() -> {
             kernels.launch("kv_store").grid(n, 1).block(BLOCK).ptr(kb.ptr).ptr(vb.ptr).ptr(r.positions).ptr(r.kvBase)
-                    .ptr(r.kvCapacity).i32(p.kvHeads()).i32(p.keyDim()).i32(p.valueDim()).f32(p.valueScale())
+                    .ptr(r.kvCapacity).ptr(r.table).i32(r.blockTokens).i32(p.kvHeads()).i32(p.keyDim())
+                    .i32(p.valueDim()).f32(p.valueScale())
                     .ptr(kv.keys).ptr(kv.values).go(stream);
             kernels.launch("attention").grid(n, p.heads()).block(ATTENTION_TILE).shared(shared).ptr(qb.ptr)
-                    .ptr(r.positions).ptr(r.kvBase).ptr(r.kvCapacity).ptr(kv.keys).ptr(kv.values)
+                    .ptr(r.positions).ptr(r.kvBase).ptr(r.kvCapacity).ptr(r.table).i32(r.blockTokens)
+                    .ptr(kv.keys).ptr(kv.values)
                     .ptr(s == null ? 0 : s.ptr).i32(s == null ? 0 : s.code()).i32(p.heads()).i32(p.kvHeads())
                     .i32(p.keyDim()).i32(p.valueDim()).i32(p.window()).f32(p.scale()).ptr(o.ptr).go(stream);
         });

@@ -106,6 +106,16 @@ public interface KernelBackend {
      */
     Rows rows(int[] positions, int[] kvBase, int[] kvCapacity);
 
+    /**
+     * The row descriptor of one step for a paged layer: row {@code r} at {@code positions[r]} keeps and reads its
+     * sequence's KV through {@code table} (see {@link BlockTable}) instead of a contiguous range. {@link #attention}
+     * takes it like the contiguous form and gives bit-for-bit the same result for the same keys and values.
+     *
+     * @throws IllegalArgumentException when {@code table} has another row count than {@code positions}, or a
+     *                                  negative position
+     */
+    Rows pagedRows(int[] positions, BlockTable table);
+
     /** Copies {@code len} floats from the host into {@code dst}, starting at flat element {@code offset}. */
     void write(Buffer dst, long offset, float[] src, int from, int len);
 
@@ -225,7 +235,9 @@ public interface KernelBackend {
      * Query head {@code h} reads kv head {@code h / (heads / kvHeads)}. A row whose slots
      * {@code [kvBase, kvBase + kvCapacity)} leave the cache, or which attends more keys than its
      * {@code kvCapacity} holds, is an {@link IllegalArgumentException} (for a ring, the rows of a sequence in one
-     * step need {@code window − 1 + rows} slots: every key of the step is stored before any row attends).
+     * step need {@code window − 1 + rows} slots: every key of the step is stored before any row attends). With
+     * {@link #pagedRows} the slot of position {@code p} is {@link BlockTable#slot}; a table block outside the cache
+     * or a position past the table is an {@link IllegalArgumentException}.
      *
      * @param q     {@code [R, heads × keyDim]}, RoPE applied
      * @param k     {@code [R, kvHeads × keyDim]}, RoPE applied

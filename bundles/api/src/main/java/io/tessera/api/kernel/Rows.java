@@ -8,7 +8,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@link KvCache} are {@code [kvBase[r], kvBase[r] + kvCapacity[r])}, the key of position {@code p} in slot
  * {@code kvBase[r] + p mod kvCapacity[r]}. Rows of one sequence share base and capacity and appear in position
  * order. A global layer's capacity covers the whole context; a sliding layer's ring needs
- * {@code window − 1 + (rows of that sequence in one step)} slots.
+ * {@code window − 1 + (rows of that sequence in one step)} slots. A paged layer's rows
+ * ({@link KernelBackend#pagedRows}) find their slots through a {@link BlockTable} instead.
  */
 @ProviderType
 public interface Rows extends AutoCloseable {

@@ -38,6 +38,9 @@
  *     views); {@link io.tessera.api.kernel.KernelBackend#maskLogits} (constrained decoding) and
  *     {@link io.tessera.api.kernel.KernelBackend#matmulRows}, a matmul over a subset of a weight's rows (the draft
  *     heads' shortlist lm_head). Backends implement the five new methods.</li>
+ * <li>0.2.0: paged KV: {@link io.tessera.api.kernel.KernelBackend#pagedRows} with a
+ *     {@link io.tessera.api.kernel.BlockTable} (fixed-size, shareable blocks per sequence, in any order), taken by
+ *     {@code attention} like the contiguous rows. Backends implement the new method.</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

@@ -12,9 +12,18 @@ package io.tessera.api.model;
  * @param verifyNanos      time spent in main-model steps that verified drafts
  * @param draftSteps       decode steps by the drafts they verified: index k counts steps with k drafts (the
  *                         chosen-k histogram of adaptive speculation; empty without MTP heads)
+ * @param cachedTokens     prompt tokens whose KV came from the prefix cache instead of a prefill
  */
 public record GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,
-                              long[] proposedPerHead, long draftNanos, long verifyNanos, long[] draftSteps) {
+                              long[] proposedPerHead, long draftNanos, long verifyNanos, long[] draftSteps,
+                              int cachedTokens) {
+
+    /** Without cached tokens. */
+    public GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,
+                           long[] proposedPerHead, long draftNanos, long verifyNanos, long[] draftSteps) {
+        this(prefillNanos, decodeNanos, verifySteps, acceptedPerHead, proposedPerHead, draftNanos, verifyNanos,
+                draftSteps, 0);
+    }
 
     /** Without the chosen-k histogram. */
     public GenerationStats(long prefillNanos, long decodeNanos, int verifySteps, long[] acceptedPerHead,

@@ -52,4 +52,14 @@ public interface ModelRegistry {
     default List<String> notices() {
         return List.of();
     }
+
+    /**
+     * Empties a model's prefix cache: the KV blocks no generation holds are freed (generations keep theirs).
+     * Returns the blocks the cache held.
+     *
+     * @throws IllegalArgumentException naming the model when there is no such one
+     */
+    default int clearPrefixCache(String model) {
+        throw new UnsupportedOperationException("this registry has no prefix cache");
+    }
 }

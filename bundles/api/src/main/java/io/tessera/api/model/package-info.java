@@ -44,6 +44,11 @@
  *     {@link io.tessera.api.model.ModelMetrics}, with the model's per-head acceptance counts (the records keep their
  *     previous constructors; bnd rates the added components minor); a request's draft count of −1 now means the
  *     node's {@code speculation} setting (adaptive by default).</li>
+ * <li>0.2.0 (prefix cache): {@link io.tessera.api.model.GenerationRequest#cacheSalt},
+ *     {@link io.tessera.api.model.GenerationStats#cachedTokens}, and in {@link io.tessera.api.model.ModelMetrics}
+ *     the context length, cached tokens, prefix lookups and hits, and preempted sequences; {@code kvCapacity} is
+ *     the pool's blocks, no longer slots × context (the records keep their previous constructors);
+ *     {@link io.tessera.api.model.ModelRegistry#clearPrefixCache} (a default method).</li>
  * </ul>
  */
 @org.osgi.annotation.bundle.Export

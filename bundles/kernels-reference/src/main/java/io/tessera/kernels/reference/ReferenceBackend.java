@@ -4,6 +4,7 @@ import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
 import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -145,17 +146,25 @@ public class ReferenceBackend implements KernelBackend {
 
     final class R extends Handle implements Rows {
         final int[] positions, kvBase, kvCapacity;
+        final BlockTable table;   // null: contiguous
 
-        R(int[] positions, int[] kvBase, int[] kvCapacity) {
+        R(int[] positions, int[] kvBase, int[] kvCapacity, BlockTable table) {
             this.positions = positions.clone();
-            this.kvBase = kvBase.clone();
-            this.kvCapacity = kvCapacity.clone();
+            this.kvBase = kvBase == null ? null : kvBase.clone();
+            this.kvCapacity = kvCapacity == null ? null : kvCapacity.clone();
+            this.table = table == null ? null : table.copy();
         }
 
         public int count() { return positions.length; }
         public void close() { markClosed(); }
 
-        int slot(int r, int position) { return kvBase[r] + position % kvCapacity[r]; }
+        int slot(int r, int position) {
+            return table != null ? table.slot(r, position) : kvBase[r] + position % kvCapacity[r];
+        }
+
+        int capacity(int r) { return table != null ? table.capacity(r) : kvCapacity[r]; }
+
+        long slotsReached(int r) { return table != null ? table.slotsReached(r) : (long) kvBase[r] + kvCapacity[r]; }
     }
 
     private Buf buf(Buffer b, String param) {
@@ -250,7 +259,13 @@ public class ReferenceBackend implements KernelBackend {
                         + ", kvBase " + kvBase[r] + ", kvCapacity " + kvCapacity[r]);
             }
         }
-        return new R(positions, kvBase, kvCapacity);
+        return new R(positions, kvBase, kvCapacity, null);
+    }
+
+    @Override
+    public Rows pagedRows(int[] positions, BlockTable table) {
+        table.requireRows(positions);
+        return new R(positions, null, null, table);
     }
 
     @Override
@@ -510,9 +525,9 @@ public class ReferenceBackend implements KernelBackend {
         W sink = sinks == null ? null : weight(sinks, "sinks");
         for (int r = 0; r < n; r++) {
             int slot = rs.slot(r, rs.positions[r]);
-            if (rs.kvBase[r] + rs.kvCapacity[r] > c.slots) {
-                throw new IllegalArgumentException("attention: row " + r + " KV slots [" + rs.kvBase[r] + ", "
-                        + (rs.kvBase[r] + rs.kvCapacity[r]) + ") outside the cache's " + c.slots);
+            if (rs.slotsReached(r) > c.slots) {
+                throw new IllegalArgumentException("attention: row " + r + " reaches KV slot "
+                        + (rs.slotsReached(r) - 1) + " outside the cache's " + c.slots);
             }
             for (int h = 0; h < p.kvHeads(); h++) {
                 for (int d = 0; d < p.keyDim(); d++) {
@@ -527,9 +542,9 @@ public class ReferenceBackend implements KernelBackend {
         for (int r = 0; r < n; r++) {
             int pos = rs.positions[r];
             int first = p.window() == 0 ? 0 : Math.max(0, pos - p.window() + 1);
-            if (pos - first + 1 > rs.kvCapacity[r]) {
+            if (pos - first + 1 > rs.capacity(r)) {
                 throw new IllegalArgumentException("attention: row " + r + " attends " + (pos - first + 1)
-                        + " keys but its sequence has only " + rs.kvCapacity[r] + " KV slots");
+                        + " keys but its sequence has only " + rs.capacity(r) + " KV slots");
             }
             for (int h = 0; h < p.heads(); h++) {
                 int kh = h / group;

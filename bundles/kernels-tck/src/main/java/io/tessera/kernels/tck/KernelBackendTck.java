@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -510,13 +511,24 @@ public abstract class KernelBackendTck {
     /** One decode/prefill schedule: per step, the rows of each sequence; returns every step's output. */
     private List<float[]> attentionRun(KernelBackend b, AttentionParams p, boolean sink, int[][][] steps,
                                        int[] capacity, long seed, KvCache[] keep) {
+        return attentionRun(b, p, sink, steps, capacity, null, seed, keep);
+    }
+
+    /**
+     * {@link #attentionRun} with each sequence's KV paged through {@code tables} (blocks of {@link #BLOCK}
+     * slots; null: contiguous ranges of {@code capacity}).
+     */
+    private List<float[]> attentionRun(KernelBackend b, AttentionParams p, boolean sink, int[][][] steps,
+                                       int[] capacity, int[][] tables, long seed, KvCache[] keep) {
         Random rnd = new Random(seed);
         int seqs = capacity.length;
         int[] base = new int[seqs];
         for (int s = 1; s < seqs; s++) {
             base[s] = base[s - 1] + capacity[s - 1];
         }
-        KvCache kv = b.allocateKv(base[seqs - 1] + capacity[seqs - 1] + 3, p.kvHeads(), p.keyDim(), p.valueDim());
+        int slots = tables == null ? base[seqs - 1] + capacity[seqs - 1] + 3
+                : (Arrays.stream(tables).flatMapToInt(Arrays::stream).max().orElseThrow() + 1) * BLOCK;
+        KvCache kv = b.allocateKv(slots, p.kvHeads(), p.keyDim(), p.valueDim());
         Weight sinks = sink ? b.weight(Weights.vector("sinks", gaussian(rnd, p.heads(), 1))) : null;
         List<float[]> outs = new ArrayList<>();
         for (int[][] step : steps) { // step = {seq, position} pairs
@@ -531,13 +543,132 @@ public abstract class KernelBackendTck {
             Buffer k = upload(b, n, p.kvHeads() * p.keyDim(), gaussian(rnd, n * p.kvHeads() * p.keyDim(), 1));
             Buffer v = upload(b, n, p.kvHeads() * p.valueDim(), gaussian(rnd, n * p.kvHeads() * p.valueDim(), 1));
             Buffer out = b.allocate(DType.F32, n, p.heads() * p.valueDim());
-            try (Rows rows = b.rows(pos, kb, cap)) {
+            try (Rows rows = tables == null ? b.rows(pos, kb, cap) : pagedRows(b, pos, step, tables)) {
                 b.attention(rows, q, k, v, kv, p, sinks, out);
             }
             outs.add(download(b, out, n * p.heads() * p.valueDim()));
         }
         keep[0] = kv;
         return outs;
+    }
+
+    private static final int BLOCK = 4;
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /** Paged rows of one step: row r of sequence {@code step[r][0]} reads that sequence's table. */
+    private static Rows pagedRows(KernelBackend b, int[] pos, int[][] step, int[][] tables) {
+        int[] flat = Arrays.stream(tables).flatMapToInt(Arrays::stream).toArray();
+        int[] start = new int[pos.length];
+        int[] length = new int[pos.length];
+        for (int r = 0; r < pos.length; r++) {
+            int s = step[r][0];
+            for (int t = 0; t < s; t++) {
+                start[r] += tables[t].length;
+            }
+            length[r] = tables[s].length;
+        }
+        return b.pagedRows(pos, new BlockTable(BLOCK, flat, start, length));
+    }
+
+    /**
+     * The ragged schedule above with paged KV, blocks listed out of order: the same outputs, bit for bit, as this
+     * backend's contiguous KV, and the oracle's within the attention tolerance.
+     */
+    @Test
+    void pagedAttentionIsTheContiguousAttentionWithBlocksInAnyOrder() {
+        int[][][] steps = {
+            {{0, 0}, {0, 1}, {0, 2}, {1, 0}},
+            {{1, 1}, {0, 3}, {0, 4}, {0, 5}},
+            {{0, 6}, {1, 2}},
+            {{0, 7}, {0, 8}, {0, 9}, {1, 3}},
+            {{1, 4}, {0, 10}, {0, 11}},
+        };
+        int[][] tables = {{4, 0, 2}, {3, 1}};
+        for (boolean sliding : new boolean[] {true, false}) {
+            AttentionParams p = new AttentionParams(6, 2, 13, 9, sliding ? 5 : 0, (float) (1 / Math.sqrt(13)), 0.7f);
+            List<float[]> contiguous = attentionRun(backend(), p, sliding, steps, new int[] {12, 5}, 5, new KvCache[1]);
+            List<float[]> paged = attentionRun(backend(), p, sliding, steps, new int[] {12, 5}, tables, 5,
+                    new KvCache[1]);
+            List<float[]> oracleRun = attentionRun(oracle, p, sliding, steps, new int[] {12, 5}, tables, 5,
+                    new KvCache[1]);
+            double tol = attentionTolerance(p, 12, 4.5);
+            for (int s = 0; s < steps.length; s++) {
+                String what = "paged attention step " + s + (sliding ? " sliding" : " global");
+                assertArrayEquals(contiguous.get(s), paged.get(s), what + " vs contiguous");
+                assertClose(what, oracleRun.get(s), paged.get(s), uniform(paged.get(s).length, tol));
+            }
+        }
+    }
+
+    /**
+     * Two sequences share a full prefix block (the second never writes it) and each has its own partly written
+     * last block: the second one's rows give what they give when it wrote the prefix itself, contiguously.
+     */
+    @Test
+    void pagedAttentionReadsSharedAndPartialBlocks() {
+        AttentionParams p = new AttentionParams(4, 2, 8, 6, 0, (float) (1 / Math.sqrt(8)), 0.7f);
+        Random rnd = new Random(31);
+        int qw = p.heads() * p.keyDim(), kw = p.kvHeads() * p.keyDim(), vw = p.kvHeads() * p.valueDim();
+        float[] prefixQ = gaussian(rnd, 4 * qw, 1), prefixK = gaussian(rnd, 4 * kw, 1);
+        float[] prefixV = gaussian(rnd, 4 * vw, 1);
+        float[] aQ = gaussian(rnd, 2 * qw, 1), aK = gaussian(rnd, 2 * kw, 1), aV = gaussian(rnd, 2 * vw, 1);
+        float[] bQ = gaussian(rnd, 3 * qw, 1), bK = gaussian(rnd, 3 * kw, 1), bV = gaussian(rnd, 3 * vw, 1);
+        for (KernelBackend b : List.of(backend(), oracle)) {
+            Buffer out = b.allocate(DType.F32, 6, p.heads() * p.valueDim());
+            float[] shared;
+            float[] own;
+            try (KvCache kv = b.allocateKv(4 * BLOCK, p.kvHeads(), p.keyDim(), p.valueDim())) {
+                // sequence A: positions 0..5 in blocks [2, 0] (block 0 half written)
+                try (Rows rows = b.pagedRows(new int[] {0, 1, 2, 3, 4, 5},
+                        new BlockTable(BLOCK, new int[] {2, 0}, new int[6], new int[] {2, 2, 2, 2, 2, 2}))) {
+                    b.attention(rows, upload(b, 6, qw, concat(prefixQ, aQ)), upload(b, 6, kw, concat(prefixK, aK)),
+                            upload(b, 6, vw, concat(prefixV, aV)), kv, p, null, out);
+                }
+                // sequence B: shares block 2 (positions 0..3), positions 4..6 in its own block 1
+                try (Rows rows = b.pagedRows(new int[] {4, 5, 6},
+                        new BlockTable(BLOCK, new int[] {2, 1}, new int[3], new int[] {2, 2, 2}))) {
+                    b.attention(rows, upload(b, 3, qw, bQ), upload(b, 3, kw, bK), upload(b, 3, vw, bV), kv, p, null,
+                            out);
+                }
+                shared = download(b, out, 3 * p.heads() * p.valueDim());
+            }
+            try (KvCache kv = b.allocateKv(8, p.kvHeads(), p.keyDim(), p.valueDim())) {
+                try (Rows rows = b.rows(new int[] {0, 1, 2, 3}, new int[4], new int[] {8, 8, 8, 8})) {
+                    b.attention(rows, upload(b, 4, qw, prefixQ), upload(b, 4, kw, prefixK), upload(b, 4, vw, prefixV),
+                            kv, p, null, out);
+                }
+                try (Rows rows = b.rows(new int[] {4, 5, 6}, new int[3], new int[] {8, 8, 8})) {
+                    b.attention(rows, upload(b, 3, qw, bQ), upload(b, 3, kw, bK), upload(b, 3, vw, bV), kv, p, null,
+                            out);
+                }
+                own = download(b, out, 3 * p.heads() * p.valueDim());
+            }
+            assertArrayEquals(own, shared, (b == oracle ? "oracle" : "backend") + ": attention over a shared block");
+        }
+    }
+
+    @Test
+    void pagedAttentionRejectsBlocksOutsideTheCacheAndPositionsPastTheTable() {
+        KernelBackend b = backend();
+        AttentionParams p = new AttentionParams(2, 1, 4, 4, 0, 0.5f, 1f);
+        Buffer q = b.allocate(DType.F32, 1, 8);
+        Buffer k = b.allocate(DType.F32, 1, 4);
+        Buffer v = b.allocate(DType.F32, 1, 4);
+        Buffer out = b.allocate(DType.F32, 1, 8);
+        try (KvCache kv = b.allocateKv(2 * BLOCK, 1, 4, 4);
+             Rows outside = b.pagedRows(new int[] {1}, new BlockTable(BLOCK, new int[] {2}, new int[1], new int[] {1}));
+             Rows past = b.pagedRows(new int[] {BLOCK}, new BlockTable(BLOCK, new int[] {1}, new int[1],
+                     new int[] {1}))) {
+            assertThrows(IllegalArgumentException.class, () -> b.attention(outside, q, k, v, kv, p, null, out));
+            assertThrows(IllegalArgumentException.class, () -> b.attention(past, q, k, v, kv, p, null, out));
+        }
+        assertThrows(IllegalArgumentException.class, () -> b.pagedRows(new int[] {0, 1},
+                new BlockTable(BLOCK, new int[] {0}, new int[1], new int[] {1})));
     }
 
     /**

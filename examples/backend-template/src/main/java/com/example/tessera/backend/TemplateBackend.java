@@ -4,6 +4,7 @@ import io.tessera.api.DType;
 import io.tessera.api.Tensor;
 import io.tessera.api.kernel.AttentionParams;
 import io.tessera.api.kernel.BackendInfo;
+import io.tessera.api.kernel.BlockTable;
 import io.tessera.api.kernel.Buffer;
 import io.tessera.api.kernel.ExpertWeights;
 import io.tessera.api.kernel.KernelBackend;
@@ -94,6 +95,11 @@ public class TemplateBackend implements KernelBackend {
     @Override
     public Rows rows(int[] positions, int[] kvBase, int[] kvCapacity) {
         return delegate.rows(positions, kvBase, kvCapacity);
+    }
+
+    @Override
+    public Rows pagedRows(int[] positions, BlockTable table) {
+        return delegate.pagedRows(positions, table);
     }
 
     @Override
