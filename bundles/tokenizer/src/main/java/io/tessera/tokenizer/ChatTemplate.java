@@ -2,33 +2,46 @@ package io.tessera.tokenizer;
 
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import io.tessera.api.tokenizer.ToolSpec;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * A chat template implemented natively (see the bundle README for why no Jinja engine is used). The template text
- * of tokenizer_config.json selects which one: Qwen3's, or MiMo's (also the default when there is none).
+ * A checkpoint's chat format: how a conversation is rendered and how the model's output is parsed back. The text of
+ * tokenizer_config.json's {@code chat_template} selects it: MiMo's and Qwen3's templates are rendered natively (the
+ * Jinja engine cannot parse Qwen3's; see the bundle README), every other template by the Jinja engine
+ * ({@link JinjaTemplate}); no template at all is MiMo's.
  */
 interface ChatTemplate {
 
     String render(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
 
-    /** Picks the native template matching a chat_template text, or one that refuses to render. */
-    static ChatTemplate select(String template, Path configFile) {
+    /** A parser for the reasoning and tool-call format this template asks the model for. */
+    OutputParser newParser(List<ToolSpec> tools);
+
+    /**
+     * Picks the renderer and output format for a chat_template text.
+     *
+     * @param specialTokens the special tokens of tokenizer_config.json ({@code bos_token}, ...) the template may use
+     */
+    static ChatTemplate select(String template, Path configFile, Map<String, String> specialTokens) {
         if (template == null || template.contains("<function=")) {
             return new MimoTemplate();
         }
         if (template.contains("<function-name>") && template.contains("reasoning_content")) {
             return new Qwen3Template();
         }
-        return (messages, tools, options) -> {
-            throw new UnsupportedOperationException(configFile + ": chat_template: not a template this bundle "
-                    + "renders (supported: Qwen3's and MiMo's, see the tokenizer bundle README)");
-        };
+        Function<List<ToolSpec>, OutputParser> parsers = template.contains("<|python_tag|>")
+                || template.contains("<|start_header_id|>") ? LlamaOutputParser::new
+                : tools -> new TagOutputParser(tools, template.contains("<tool_call>\n{"));
+        return new JinjaTemplate(template, configFile + ": chat_template", specialTokens, ZoneId.systemDefault(),
+                System::currentTimeMillis, parsers);
     }
 
     /** A tool as an OpenAI tools entry: what templates receive in {@code tools}. */

@@ -2,6 +2,7 @@ package io.tessera.tokenizer;
 
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import io.tessera.api.tokenizer.ToolSpec;
 import java.util.List;
@@ -15,6 +16,11 @@ import java.util.Map;
  */
 final class MimoTemplate implements ChatTemplate {
     static final String DEFAULT_SYSTEM = "You are MiMo, an AI assistant developed by Xiaomi.";
+
+    @Override
+    public OutputParser newParser(List<ToolSpec> tools) {
+        return new TagOutputParser(tools, false);
+    }
 
     @Override
     public String render(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {

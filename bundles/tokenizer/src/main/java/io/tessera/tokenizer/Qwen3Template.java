@@ -2,12 +2,18 @@ package io.tessera.tokenizer;
 
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
+import io.tessera.api.tokenizer.OutputParser;
 import io.tessera.api.tokenizer.ToolCall;
 import io.tessera.api.tokenizer.ToolSpec;
 import java.util.List;
 
 /** Qwen3's chat template (the Jinja in Qwen3's tokenizer_config.json), statement by statement. */
 final class Qwen3Template implements ChatTemplate {
+
+    @Override
+    public OutputParser newParser(List<ToolSpec> tools) {
+        return new TagOutputParser(tools, true);
+    }
 
     @Override
     public String render(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {

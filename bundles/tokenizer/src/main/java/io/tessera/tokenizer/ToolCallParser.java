@@ -14,9 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses the body of one MiMo tool call ({@code <function=NAME>} then {@code <parameter=ARG>value</parameter>}
- * lines, then {@code </function>}) and types each value by the tool's JSON schema. Anything that does not
- * validate (unknown tool or parameter, a value of the wrong type, a missing required parameter, stray text) sets
+ * Parses one tool call, MiMo's XML body ({@code <function=NAME>} then {@code <parameter=ARG>value</parameter>}
+ * lines, then {@code </function>}) or a JSON object ({@code {"name": NAME, "arguments": {...}}}: Qwen3's; Llama 3.1
+ * writes {@code "parameters"}), and types each value by the tool's JSON schema. Anything that does not validate
+ * (unknown tool or parameter, a value of the wrong type, a missing required parameter, stray text) sets
  * {@link ToolCall#error()}.
  */
 final class ToolCallParser {
@@ -40,41 +41,82 @@ final class ToolCallParser {
         if (!f.matches()) {
             return new ToolCall(null, null, Map.of(), "tool call is not <function=NAME>...</function>");
         }
-        String name = f.group(1).strip();
-        Map<String, Object> args = new LinkedHashMap<>();
         List<String> errors = new ArrayList<>();
-        ToolSpec tool = tools.get(name);
-        if (tool == null) {
-            errors.add("unknown tool '" + name + "'");
-        }
-        Map<?, ?> schema = tool == null || tool.parameters() == null ? Map.of() : tool.parameters();
-        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : null;
+        Map<String, String> raw = new LinkedHashMap<>();
         String params = f.group(2);
         Matcher p = PARAMETER.matcher(params);
         int end = 0;
         while (p.find() && p.start() == end) {
             end = p.end();
             String arg = p.group(1).strip();
-            String raw = trimNewline(p.group(2));
-            if (args.containsKey(arg)) {
+            if (raw.putIfAbsent(arg, trimNewline(p.group(2))) != null) {
                 errors.add("parameter '" + arg + "' given twice");
-                continue;
-            }
-            Object argSchema = properties == null ? null : properties.get(arg);
-            if (tool != null && properties != null && argSchema == null) {
-                errors.add("unknown parameter '" + arg + "'");
-                args.put(arg, raw);
-                continue;
-            }
-            try {
-                args.put(arg, convert(raw, argSchema));
-            } catch (IllegalArgumentException e) {
-                errors.add("parameter '" + arg + "': " + e.getMessage());
-                args.put(arg, raw);
             }
         }
         if (!params.substring(end).isBlank()) {
             errors.add("unexpected text in tool call: '" + params.substring(end).strip() + "'");
+        }
+        return typed(f.group(1).strip(), raw, errors);
+    }
+
+    /**
+     * A call written as one JSON object: {@code name} and the arguments under {@code argumentsKey} (an object, or
+     * a string holding one). A string value is taken as written, any other value as its JSON text, and typed by the
+     * schema as in the XML form.
+     */
+    ToolCall parseJson(String body, String argumentsKey) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body.strip());
+        } catch (JacksonException e) {
+            return new ToolCall(null, null, Map.of(), "tool call is not a JSON object: '" + body.strip() + "'");
+        }
+        if (node == null || !node.isObject() || !node.path("name").isTextual()) {
+            return new ToolCall(null, null, Map.of(), "tool call is not a JSON object with a string \"name\": '"
+                    + body.strip() + "'");
+        }
+        List<String> errors = new ArrayList<>();
+        JsonNode args = node.path(argumentsKey);
+        if (args.isTextual()) {
+            try {
+                args = JSON.readTree(args.asText());
+            } catch (JacksonException e) {
+                args = null;
+            }
+        }
+        Map<String, String> raw = new LinkedHashMap<>();
+        if (args != null && args.isObject()) {
+            args.properties().forEach(e -> raw.put(e.getKey(),
+                    e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+        } else if (!node.path(argumentsKey).isMissingNode()) {
+            errors.add("\"" + argumentsKey + "\" is not a JSON object");
+        }
+        return typed(node.get("name").asText(), raw, errors);
+    }
+
+    /** Checks the tool and types the raw values by its schema. */
+    private ToolCall typed(String name, Map<String, String> raw, List<String> errors) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        ToolSpec tool = tools.get(name);
+        if (tool == null) {
+            errors.addFirst("unknown tool '" + name + "'");
+        }
+        Map<?, ?> schema = tool == null || tool.parameters() == null ? Map.of() : tool.parameters();
+        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : null;
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            String arg = e.getKey();
+            Object argSchema = properties == null ? null : properties.get(arg);
+            if (tool != null && properties != null && argSchema == null) {
+                errors.add("unknown parameter '" + arg + "'");
+                args.put(arg, e.getValue());
+                continue;
+            }
+            try {
+                args.put(arg, convert(e.getValue(), argSchema));
+            } catch (IllegalArgumentException ex) {
+                errors.add("parameter '" + arg + "': " + ex.getMessage());
+                args.put(arg, e.getValue());
+            }
         }
         if (schema.get("required") instanceof List<?> required) {
             for (Object r : required) {

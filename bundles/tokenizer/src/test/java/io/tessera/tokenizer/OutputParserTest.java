@@ -40,7 +40,7 @@ class OutputParserTest {
     }
 
     private static Result run(List<String> fragments) {
-        OutputParser p = new MimoOutputParser(TOOLS);
+        OutputParser p = new TagOutputParser(TOOLS, false);
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
         List<ToolCall> calls = new ArrayList<>();
@@ -121,7 +121,7 @@ class OutputParserTest {
 
     @Test
     void holdsBackOnlyWhatCouldStartATag() {
-        OutputParser p = new MimoOutputParser(TOOLS);
+        OutputParser p = new TagOutputParser(TOOLS, false);
         assertEquals("abc", p.feed("abc<").content());
         assertEquals("", p.feed("thi").content());
         assertEquals("<thix ", p.feed("x <").content());
@@ -130,7 +130,7 @@ class OutputParserTest {
         assertEquals("<tool_cx", p.feed("x").content());
         assertEquals("", p.feed("<").content());
         assertEquals("<", p.finish().content());
-        OutputParser q = new MimoOutputParser(TOOLS);
+        OutputParser q = new TagOutputParser(TOOLS, false);
         q.feed("<think>abc</th");
         assertEquals("", q.feed("").reasoning());
         assertEquals("</thx", q.feed("x").reasoning());
@@ -152,7 +152,7 @@ class OutputParserTest {
         assertError("<function=configure>\n<parameter=ratio>1.5x</parameter>\n</function>", "not a valid number");
         assertError("<function=configure>\n<parameter=opts>[1]</parameter>\n</function>", "not a valid object");
         assertError("<function=configure>\nstray<parameter=on>true</parameter>\n</function>", "unexpected text");
-        OutputParser p = new MimoOutputParser(TOOLS);
+        OutputParser p = new TagOutputParser(TOOLS, false);
         p.feed("<tool_call>\n<function=get_weather>\n<parameter=city>Oslo</parameter>\n");
         ToolCall cut = p.finish().toolCalls().getFirst();
         assertTrue(cut.error().contains("unterminated"), cut.error());
