@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The chat templates against transformers' apply_chat_template (tools/tokenizer/make_chat_goldens.py): Qwen3's and
- * MiMo's native renderers, and Llama 3.1's own template (the llama3-tiny fixture's) rendered by the Jinja engine.
+ * The checkpoints' own chat templates, rendered by the Jinja engine, against transformers' apply_chat_template
+ * (tools/tokenizer/make_chat_goldens.py): Qwen3's (the Qwen3 tokenizer's tokenizer_config.json), MiMo's (this
+ * bundle's, the default without a chat_template) and Llama 3.1's (the llama3-tiny fixture's).
  */
 class ChatTemplateTest {
     /** The date the Llama goldens were rendered with (date_string; the template asks strftime_now otherwise). */
@@ -65,12 +66,12 @@ class ChatTemplateTest {
     void unsupportedConstructIsNamed(@TempDir Path dir) throws IOException {
         Path model = Assets.modelDir("small", dir);
         Files.writeString(model.resolve("tokenizer_config.json"),
-                "{\"chat_template\": \"{% for m in messages[::-1] %}{{ m.content }}{% endfor %}\"}");
+                "{\"chat_template\": \"{% for m in messages[1::2] %}{{ m.content }}{% endfor %}\"}");
         Tokenizer tok = TokenizerLoader.load(model);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                 () -> tok.renderChat(List.of(ChatMessage.of("user", "x")), List.of(), ChatOptions.DEFAULT));
         assertTrue(e.getMessage().contains("tokenizer_config.json: chat_template: line 1: "), e.getMessage());
-        assertTrue(e.getMessage().contains("messages[::-1]"), e.getMessage());
+        assertTrue(e.getMessage().contains("messages[1::2]"), e.getMessage());
     }
 
     /** Today's date where the template asks strftime_now, as transformers does. */
@@ -92,9 +93,9 @@ class ChatTemplateTest {
     private static ChatTemplate llama3Template() throws IOException {
         Path config = Path.of("../../tools/fixtures/models/llama3-tiny/tokenizer_config.json");
         JsonNode json = Assets.JSON.readTree(config.toFile());
-        return new JinjaTemplate(json.get("chat_template").asText(), config + ": chat_template",
+        return new ChatTemplate(json.get("chat_template").asText(), config + ": chat_template",
                 Map.of("bos_token", json.get("bos_token").asText(), "eos_token", json.get("eos_token").asText()),
-                ZoneOffset.UTC, () -> LLAMA_DATE, LlamaOutputParser::new);
+                new Jinja2(ZoneOffset.UTC, () -> LLAMA_DATE), LlamaOutputParser::new);
     }
 
     @Test
@@ -102,7 +103,8 @@ class ChatTemplateTest {
         String prompt = mimoTokenizer(dir).renderChat(List.of(ChatMessage.of("user", "hi")), List.of(),
                 ChatOptions.DEFAULT);
         assertTrue(prompt.endsWith("<|im_start|>assistant\n<think></think>"), prompt);
-        assertTrue(prompt.startsWith("<|im_start|>system\n" + MimoTemplate.DEFAULT_SYSTEM + "<|im_end|>\n"), prompt);
+        assertTrue(prompt.startsWith("<|im_start|>system\nYou are MiMo, an AI assistant developed by Xiaomi.<|im_end|>\n"),
+                prompt);
     }
 
     /**
@@ -127,10 +129,10 @@ class ChatTemplateTest {
         assertEquals(tok.decode(special), tok.decode(plain), "the same text either way");
     }
 
-    /** The small tokenizer with MiMo's template written down in tools/tokenizer. */
+    /** The small tokenizer without a chat_template: this bundle's MiMo template. */
     private static Tokenizer mimoTokenizer(Path dir) throws IOException {
         Path model = Assets.modelDir("small", Files.createDirectories(dir.resolve("m")));
-        Files.writeString(model.resolve("tokenizer_config.json"), "{\"chat_template\": \"<function=\"}");
+        Files.writeString(model.resolve("tokenizer_config.json"), "{}");
         return TokenizerLoader.load(model);
     }
 }

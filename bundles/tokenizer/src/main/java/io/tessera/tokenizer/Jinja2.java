@@ -3,122 +3,106 @@ package io.tessera.tokenizer;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.el.TruthyTypeConverter;
+import com.hubspot.jinjava.el.ext.AstNamedParameter;
+import com.hubspot.jinjava.el.ext.ExtendedParser;
+import com.hubspot.jinjava.el.ext.NamedParameterOperator;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import io.tessera.api.tokenizer.ChatMessage;
-import io.tessera.api.tokenizer.ChatOptions;
-import io.tessera.api.tokenizer.OutputParser;
-import io.tessera.api.tokenizer.ToolCall;
-import io.tessera.api.tokenizer.ToolSpec;
+import com.hubspot.jinjava.objects.collections.PyList;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
-import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
-import com.hubspot.jinjava.el.TruthyTypeConverter;
-import com.hubspot.jinjava.el.ext.ExtendedParser;
-import java.util.Properties;
+import java.util.function.LongSupplier;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
-import jinjava.de.odysseus.el.tree.TreeBuilder;
+import jinjava.de.odysseus.el.tree.Bindings;
+import jinjava.de.odysseus.el.tree.TreeStore;
 import jinjava.de.odysseus.el.tree.impl.Builder;
-import jinjava.de.odysseus.el.tree.impl.Parser;
+import jinjava.de.odysseus.el.tree.impl.Cache;
 import jinjava.de.odysseus.el.tree.impl.Parser.ParseException;
-import jinjava.de.odysseus.el.tree.impl.Scanner;
+import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
+import jinjava.de.odysseus.el.tree.impl.Scanner;
+import jinjava.de.odysseus.el.tree.impl.ast.AstBracket;
+import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
+import jinjava.de.odysseus.el.tree.impl.ast.AstRightValue;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 import jinjava.javax.el.CompositeELResolver;
-import jinjava.javax.el.ExpressionFactory;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
+import jinjava.javax.el.ExpressionFactory;
 
 /**
- * The checkpoint's own {@code chat_template}, rendered by Jinjava (com.hubspot:jinjava, embedded in this bundle) set
- * up as transformers sets up Jinja2 for {@code apply_chat_template}: {@code trim_blocks} and {@code lstrip_blocks},
- * the special tokens of tokenizer_config.json as variables, {@code raise_exception}, {@code strftime_now},
- * {@code tojson} with Python's {@code json.dumps} spacing, Python's {@code iterable} test (strings are iterable) and
- * the str methods templates call ({@code startswith}, {@code endswith}, {@code split}, {@code strip},
- * {@code lstrip}, {@code rstrip}). A template Jinjava cannot render is refused naming the file, the line and the
- * construct. Thread-safe: each render gets its own interpreter. Public only because Jinjava calls the template
+ * Jinjava (com.hubspot:jinjava, embedded in this bundle) set up as transformers sets up Jinja2 for
+ * {@code apply_chat_template}: {@code trim_blocks} and {@code lstrip_blocks}, {@code raise_exception},
+ * {@code strftime_now}, {@code tojson} with Python's {@code json.dumps} spacing, Python's {@code iterable} test
+ * (strings are iterable), the str methods templates call ({@code startswith}, {@code endswith}, {@code split},
+ * {@code strip}, {@code lstrip}, {@code rstrip}, {@code upper}, {@code lower}), and the points of Jinja2's
+ * expression syntax Jinjava parses otherwise ({@link Jinja2Syntax}). Public only because Jinjava calls the template
  * functions by reflection (the package stays private to the bundle).
  */
-public final class JinjaTemplate implements ChatTemplate {
+public final class Jinja2 extends Jinjava {
     private static final LegacyOverrides JINJA2 = LegacyOverrides.newBuilder()
             .withUseTrimmingForNotesAndExpressions(true).withParseWhitespaceControlStrictly(true)
             .withUseNaturalOperatorPrecedence(true).withKeepNullableLoopValues(true).withEvaluateMapKeys(true)
             .withIterateOverMapKeys(true).build();
 
-    private final String template;
-    private final String where;
-    private final Map<String, String> specialTokens;
-    private final Function<List<ToolSpec>, OutputParser> parsers;
-    private final Jinjava jinjava;
+    private final ExpressionFactory expressions;
 
     /**
-     * @param where         "FILE: chat_template", for errors
-     * @param specialTokens {@code bos_token}, {@code eos_token}, ... as the template sees them
-     * @param zone          the zone of {@code strftime_now}; the clock is the config's date-time provider
-     * @param millis        the current time in milliseconds (a fixed time in tests)
-     * @param parsers       the output format that goes with this template
+     * @param zone   the zone of {@code strftime_now}
+     * @param millis the current time in milliseconds (a fixed time in tests)
      */
-    JinjaTemplate(String template, String where, Map<String, String> specialTokens, ZoneId zone,
-                  java.util.function.LongSupplier millis, Function<List<ToolSpec>, OutputParser> parsers) {
-        this.template = template;
-        this.where = where;
-        this.specialTokens = Map.copyOf(specialTokens);
-        this.parsers = parsers;
-        CompositeELResolver resolver = new CompositeELResolver();
-        resolver.add(new PythonStrings());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
-        jinjava = new Jinja2(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withLegacyOverrides(JINJA2).withElResolver(resolver).withTimeZone(zone)
-                .withDateTimeProvider(millis::getAsLong).withFailOnUnknownTokens(false).build());
+    Jinja2(ZoneId zone, LongSupplier millis) {
+        super(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).withLegacyOverrides(JINJA2)
+                .withElResolver(resolver()).withTimeZone(zone).withDateTimeProvider(millis::getAsLong)
+                .withFailOnUnknownTokens(false).build());
+        // built here, not by class name: the expression factory's reflection would not see this bundle's classes
+        expressions = new ExpressionFactoryImpl(new TreeStore(new Jinja2Syntax(), new Cache(256)),
+                new TruthyTypeConverter());
         try {
-            jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
-                    JinjaTemplate.class.getDeclaredMethod("raiseException", String.class)));
-            jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
-                    JinjaTemplate.class.getDeclaredMethod("strftimeNow", String.class)));
+            getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+                    Jinja2.class.getDeclaredMethod("raiseException", String.class)));
+            getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                    Jinja2.class.getDeclaredMethod("strftimeNow", String.class)));
         } catch (NoSuchMethodException e) {
             throw new AssertionError(e);
         }
-        jinjava.getGlobalContext().registerFilter(new ToJson());
-        jinjava.getGlobalContext().registerExpTest(new Iterable());
+        getGlobalContext().registerFilter(new ToJson());
+        getGlobalContext().registerExpTest(new Iterable());
     }
 
-    /** Jinjava with Jinja2's precedence of {@code not}: below comparisons and tests ({@code not x is defined}). */
-    private static final class Jinja2 extends Jinjava {
-        private final ExpressionFactory expressions;
-
-        Jinja2(JinjavaConfig config) {
-            super(config);
-            Properties properties = new Properties();
-            properties.setProperty(TreeBuilder.class.getName(), NotBelowTests.class.getName());
-            properties.setProperty("jinjava.javax.el.cacheSize", "0");
-            expressions = new ExpressionFactoryImpl(properties, new TruthyTypeConverter());
-        }
-
-        @Override
-        public ExpressionFactory getExpressionFactory() {
-            return expressions;
-        }
+    private static ELResolver resolver() {
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStrings());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+        return resolver;
     }
 
-    /** Jinjava's expression syntax, except that {@code not} applies to a whole comparison, as in Jinja2. */
-    public static final class NotBelowTests extends ExtendedSyntaxBuilder {
-        /** The constructor the expression factory calls. */
-        public NotBelowTests(Builder.Feature... features) {
-            super(features);
+    @Override
+    public ExpressionFactory getExpressionFactory() {
+        return expressions;
+    }
+
+    /**
+     * Jinjava's expression syntax with three points made as in Jinja2, which the hub's templates rely on:
+     * {@code not} applies to a whole comparison or test ({@code not x is defined}); a keyword argument's value is a
+     * whole expression ({@code namespace(i=messages|length - 1)}); and a slice may have a step with start and end
+     * left out ({@code messages[::-1]}).
+     */
+    private static final class Jinja2Syntax extends ExtendedSyntaxBuilder {
+        /** The features of the factory's default (JEE6) profile, which Jinjava runs with. */
+        Jinja2Syntax() {
+            super(Builder.Feature.METHOD_INVOCATIONS, Builder.Feature.VARARGS);
         }
 
         @Override
@@ -132,76 +116,96 @@ public final class JinjaTemplate implements ChatTemplate {
                     }
                     return super.unary(required);
                 }
+
+                @Override
+                protected AstNode add(boolean required) throws ScanException, ParseException {
+                    if (getToken().getSymbol() == Scanner.Symbol.IDENTIFIER
+                            && lookahead(0).getSymbol() == Scanner.Symbol.EXTENSION
+                            && lookahead(0).getImage().equals(NamedParameterOperator.TOKEN.getImage())) {
+                        AstIdentifier name = identifier(consumeToken().getImage());
+                        consumeToken();
+                        return new AstNamedParameter(name, expr(true));
+                    }
+                    return super.add(required);
+                }
+
+                @Override
+                protected AstNode expr(boolean required) throws ScanException, ParseException {
+                    if (getToken().getSymbol() == Scanner.Symbol.COLON
+                            && lookahead(0).getSymbol() == Scanner.Symbol.COLON) {
+                        consumeToken();
+                        consumeToken();
+                        return new Step(expr(true));
+                    }
+                    return super.expr(required);
+                }
+
+                @Override
+                protected AstBracket createAstBracket(AstNode base, AstNode property, boolean lvalue,
+                                                      boolean strict) {
+                    return property instanceof Step step ? new SteppedSlice(base, step)
+                            : super.createAstBracket(base, property, lvalue, strict);
+                }
             };
         }
     }
 
-    @Override
-    public String render(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options) {
-        Map<String, Object> context = new HashMap<>(specialTokens);
-        // Jinja2 globals are variables too: templates test "strftime_now is defined" before calling it
-        context.put("strftime_now", "strftime_now");
-        context.put("raise_exception", "raise_exception");
-        List<Object> msgs = new ArrayList<>();
-        for (ChatMessage m : messages) {
-            msgs.add(message(m));
+    /** The {@code ::step} of {@code x[::step]}, as the parser hands it to the bracket. */
+    private static final class Step extends AstRightValue {
+        final AstNode step;
+
+        Step(AstNode step) {
+            this.step = step;
         }
-        context.put("messages", msgs);
-        if (!tools.isEmpty()) {
-            context.put("tools", tools.stream().map(ChatTemplate::toolObject).toList());
+
+        @Override
+        public Object eval(Bindings bindings, ELContext context) {
+            return step.eval(bindings, context);
         }
-        context.put("add_generation_prompt", options.addGenerationPrompt());
-        context.put("enable_thinking", options.enableThinking());
-        RenderResult result = jinjava.renderForResult(template, context);
-        for (TemplateError e : result.getErrors()) {
-            for (Throwable t = e.getException(); t != null; t = t.getCause()) {
-                if (t instanceof Raised) {
-                    throw new IllegalArgumentException(where + " refuses the conversation: " + t.getMessage());
-                }
-            }
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new UnsupportedOperationException(where + ": line " + e.getLineno() + ": " + e.getMessage()
-                        + (e.getFieldName() == null ? "" : " (at '" + e.getFieldName().strip() + "')")
-                        + ": a construct the Jinja engine (Jinjava) does not render as Jinja2 does");
-            }
+
+        @Override
+        public void appendStructure(StringBuilder b, Bindings bindings) {
+            b.append("::");
+            step.appendStructure(b, bindings);
         }
-        return result.getOutput();
+
+        @Override
+        public int getCardinality() {
+            return 1;
+        }
+
+        @Override
+        public AstNode getChild(int i) {
+            return i == 0 ? step : null;
+        }
     }
 
-    @Override
-    public OutputParser newParser(List<ToolSpec> tools) {
-        return parsers.apply(tools);
-    }
+    /** Python's {@code seq[::step]} of a list or string. */
+    private static final class SteppedSlice extends AstBracket {
+        SteppedSlice(AstNode base, Step step) {
+            super(base, step, false, false);
+        }
 
-    /** A message as an OpenAI messages entry: optional keys only when set (templates test {@code 'k' in m}). */
-    private static Map<String, Object> message(ChatMessage m) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("role", m.role());
-        out.put("content", m.content());
-        if (m.reasoningContent() != null) {
-            out.put("reasoning_content", m.reasoningContent());
-        }
-        List<ToolCall> calls = ChatTemplate.toolCalls(m);
-        if (!calls.isEmpty()) {
-            List<Object> list = new ArrayList<>();
-            for (ToolCall c : calls) {
-                Map<String, Object> function = new LinkedHashMap<>();
-                function.put("name", c.name());
-                function.put("arguments", ChatTemplate.arguments(c));
-                Map<String, Object> call = new LinkedHashMap<>();
-                if (c.id() != null) {
-                    call.put("id", c.id());
-                }
-                call.put("type", "function");
-                call.put("function", function);
-                list.add(call);
+        @Override
+        public Object eval(Bindings bindings, ELContext context) {
+            Object base = prefix.eval(bindings, context);
+            Object s = property.eval(bindings, context);
+            if (!(s instanceof Number n) || n.longValue() == 0) {
+                throw new IllegalArgumentException("slice step must be a non-zero integer: " + s);
             }
-            out.put("tool_calls", list);
+            int step = n.intValue();
+            List<Object> items = base instanceof String str ? new ArrayList<>(str.codePoints()
+                    .mapToObj(Character::toString).toList()) : base instanceof List<?> l ? new ArrayList<>(l) : null;
+            if (items == null) {
+                throw new IllegalArgumentException("cannot slice " + (base == null ? "none" : base.getClass()));
+            }
+            List<Object> out = new ArrayList<>();
+            for (int i = step > 0 ? 0 : items.size() - 1; i >= 0 && i < items.size(); i += step) {
+                out.add(items.get(i));
+            }
+            return base instanceof String ? String.join("", out.stream().map(String::valueOf).toList())
+                    : new PyList(out);
         }
-        if (m.toolCallId() != null) {
-            out.put("tool_call_id", m.toolCallId());
-        }
-        return out;
     }
 
     /** What the template's {@code raise_exception(message)} throws. */
@@ -313,14 +317,14 @@ public final class JinjaTemplate implements ChatTemplate {
                 from = at + sep.length();
             }
             parts.add(s.substring(from));
-            return new com.hubspot.jinjava.objects.collections.PyList(parts);
+            return new PyList(parts);
         }
 
         private static String strip(String s, Object[] p, boolean left, boolean right) {
             if (p.length == 0 || p[0] == null) {
                 return left && right ? s.strip() : left ? s.stripLeading() : s.stripTrailing();
             }
-            return p.length == 1 ? ChatTemplate.strip(s, String.valueOf(p[0]), left, right) : null;
+            return p.length == 1 ? stripChars(s, String.valueOf(p[0]), left, right) : null;
         }
 
         @Override
@@ -351,5 +355,17 @@ public final class JinjaTemplate implements ChatTemplate {
         public Class<?> getCommonPropertyType(ELContext context, Object base) {
             return null;
         }
+    }
+    /** Python's str.strip/lstrip/rstrip with a character set. */
+    private static String stripChars(String s, String chars, boolean left, boolean right) {
+        int from = 0;
+        int to = s.length();
+        while (left && from < to && chars.indexOf(s.charAt(from)) >= 0) {
+            from++;
+        }
+        while (right && to > from && chars.indexOf(s.charAt(to - 1)) >= 0) {
+            to--;
+        }
+        return s.substring(from, to);
     }
 }
