@@ -7,7 +7,7 @@ import java.util.List;
  * second of that step, for the whole batch, from measured costs (EAGLE-2 / SpecDec++ style adaptive length).
  *
  * <ul>
- * <li>A main step costs {@code c0 + c1·rows + c2·distinct experts} seconds (verifying rows reads the union of
+ * <li>A main step costs {@code c0 + c1·rows + c2·distinct experts} (verifying rows reads the union of
  * their experts); the coefficients are fitted to the steps that only decode and verify (prefill chunks cost
  * differently and would bend the line where drafts are decided), and the distinct experts of a step of n rows
  * are what recent steps of n rows routed to ({@link #stepMeasured}).
@@ -17,7 +17,9 @@ import java.util.List;
  * towards the model's rate over all sequences; so k drafts are expected to give {@code 1 + Σ_j Π_{i≤j} a_i}
  * tokens.
  * </ul>
- * A head not yet measured looks free and is tried; a configuration that does not pay is left once measured.
+ * Costs are in units of the step timed most often, so that other load on the machine, which slows everything alike,
+ * does not make the configurations timed before it look cheap ({@link #level}). A head not yet measured looks free
+ * and is tried; a configuration that does not pay is left once measured.
  * When the step is already full of other sequences' rows, a draft adds rows (and experts) to a step that every
  * sequence waits for, so it must pay for itself against their tokens too. Scheduler thread only.
  */
@@ -33,12 +35,23 @@ final class DraftPolicy {
 
     private final int heads;
     private final int maxRows;
-    private final LinearCost step = new LinearCost(3);
+    private final LinearCost step;
     private final LinearCost[] head;
     private final double[] distinct;       // by rows: distinct experts per MoE layer recent steps routed to
     private final Acceptance model;
     private final double[] stepFeatures = new double[3];
     private final double[] headFeatures = new double[2];
+    /**
+     * Costs are kept in units of the reference step: the row count timed most often (a plain one-row decode step
+     * of one sequence, or a batch's usual size), whose latest raw times set the machine's present level. Every
+     * measurement is divided by the level at its time, so that configurations timed at different times compare as
+     * if timed together: a step of four rows timed while the machine was quiet is not made cheap by the one-row
+     * steps timed since under other load. The level scales every cost alike, so it never changes a choice itself.
+     */
+    private final long[] stepsByRows;
+    private final double[] reference = new double[16];   // the reference row count's latest raw seconds
+    private int referenceRows = 1;
+    private int referenceSeen;
 
     /**
      * @param experts routed experts per MoE layer (0 for a dense model), {@code perToken} chosen per token
@@ -46,10 +59,12 @@ final class DraftPolicy {
     DraftPolicy(int heads, int maxRows, int experts, int perToken) {
         this.heads = heads;
         this.maxRows = maxRows;
+        step = new LinearCost(3, maxRows);
         head = new LinearCost[heads];
         for (int j = 0; j < heads; j++) {
-            head[j] = new LinearCost(2);
+            head[j] = new LinearCost(2, maxRows);
         }
+        stepsByRows = new long[maxRows + 1];
         distinct = new double[maxRows + 1];
         for (int n = 1; n <= maxRows; n++) {   // until measured: tokens routed independently and uniformly
             distinct[n] = experts == 0 ? 0 : experts * (1 - Math.pow(1 - perToken / (double) experts, n));
@@ -63,12 +78,43 @@ final class DraftPolicy {
         if (!Double.isNaN(experts)) {
             distinct[n] += 0.2 * (experts - distinct[n]);
         }
-        step.observe(stepFeatures(n, Double.isNaN(experts) ? distinct[n] : experts), nanos / 1e9);
+        if (++stepsByRows[n] > stepsByRows[referenceRows]) {
+            changeReference(n);
+        }
+        double[] x = stepFeatures(n, Double.isNaN(experts) ? distinct[n] : experts);
+        if (n == referenceRows) {     // the unit itself: its time goes into the level
+            reference[referenceSeen++ % reference.length] = nanos / 1e9;
+            step.observe(x, 1);
+        } else {
+            step.observe(x, nanos / 1e9 / level());
+        }
+    }
+
+    /** The reference step's present time in seconds: the median of its latest times (1 until it is timed). */
+    private double level() {
+        int n = Math.min(referenceSeen, reference.length);
+        return n == 0 ? 1 : Math.max(1e-9, LinearCost.median(reference.clone(), n));
+    }
+
+    /** Another row count is now timed most often: costs move to its units, its level to its kept times. */
+    private void changeReference(int rows) {
+        double before = level();
+        double inUnits = step.median(rows);       // its kept times in the old units
+        referenceRows = rows;
+        referenceSeen = 0;
+        if (Double.isNaN(inUnits) || inUnits <= 0) {
+            return;
+        }
+        step.scale(1 / inUnits);
+        for (LinearCost h : head) {
+            h.scale(1 / inUnits);
+        }
+        reference[referenceSeen++] = before * inUnits;
     }
 
     /** A call of head {@code j} over {@code rows} rows took {@code nanos}. */
     void headMeasured(int j, int rows, long nanos) {
-        head[j].observe(headFeatures(rows), nanos / 1e9);
+        head[j].observe(headFeatures(rows), nanos / 1e9 / level());
     }
 
     /** A verification of {@code drafts} drafts of a sequence accepted {@code accepted} of them. */

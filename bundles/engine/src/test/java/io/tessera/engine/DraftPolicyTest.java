@@ -69,6 +69,58 @@ class DraftPolicyTest {
         assertTrue(s.draftTarget > 0, "a 128-row catch-up (26 ms once) kept every head out");
     }
 
+    /**
+     * The embedded model's case: drafts were tried and lost, then only one-row steps come (each a little noisy).
+     * The costs of the rare multi-row steps must stay as measured, not drift until drafts look cheap again.
+     */
+    @Test
+    void aLosingCountStaysLeftWhileOnlyOneRowStepsCome() {
+        DraftPolicy policy = measured(0.0003, 0.0006, 0, 0.0003, 0.00002);
+        Sequence s = sequence(true);
+        teach(policy, s, 0.8);
+        assertEquals(0, choose(policy, s));
+        Random noise = new Random(7);
+        for (int i = 0; i < 5000; i++) {
+            policy.stepMeasured(1, Double.NaN, nanos(0.0009 * (0.8 + 0.4 * noise.nextDouble())));
+            assertEquals(0, choose(policy, s), "drafts chosen again after " + i + " one-row steps");
+        }
+    }
+
+    /**
+     * Other load makes the machine three times slower while only one-row steps come: the multi-row costs measured
+     * before must scale with it, not look three times cheaper than one-row steps; and back when it speeds up.
+     */
+    @Test
+    void aMachineThatSlowsDownKeepsItsChoice() {
+        for (double p : new double[] {0.8, 0.95}) {
+            DraftPolicy policy = measured(0.0003, 0.0006, 0, 0.0003, 0.00002);
+            Sequence s = sequence(true);
+            teach(policy, s, p);
+            int quiet = choose(policy, s);
+            for (double slower : new double[] {3, 1}) {
+                for (int i = 0; i < 200; i++) {
+                    policy.stepMeasured(1, Double.NaN, nanos(slower * 0.0009));
+                    assertEquals(quiet, choose(policy, s), "acceptance " + p + ", " + slower + "× slower, step " + i);
+                }
+            }
+        }
+    }
+
+    /** One slow call (a collection, a compilation) among a row count's latest times does not move its cost. */
+    @Test
+    void oneSlowStepDoesNotChangeTheChoice() {
+        for (double p : new double[] {0.8, 0.95}) {
+            DraftPolicy policy = measured(0.0003, 0.0006, 0, 0.0003, 0.00002);
+            Sequence s = sequence(true);
+            teach(policy, s, p);
+            int before = choose(policy, s);
+            for (int rows = 1; rows <= 4; rows++) {
+                policy.stepMeasured(rows, Double.NaN, nanos(0.05));
+                assertEquals(before, choose(policy, s), "acceptance " + p + ", a 50 ms step of " + rows + " rows");
+            }
+        }
+    }
+
     @Test
     void aFixedCountIsKept() {
         DraftPolicy policy = measured(0.010, 0.0001, 0, 0.0005, 0);

@@ -2,6 +2,7 @@ package io.tessera.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.tukaani.xz.XZInputStream;
 
 /** The committed test assets under src/test/resources/tokenizer (see tools/tokenizer/README.md). */
 final class Assets {
@@ -27,7 +29,8 @@ final class Assets {
             throw new IllegalStateException("missing test resource tokenizer/" + name);
         }
         try {
-            return name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
+            return name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16)
+                    : name.endsWith(".xz") ? new XZInputStream(new BufferedInputStream(in, 1 << 16)) : in;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -50,14 +53,15 @@ final class Assets {
         return jsonLines("corpus.jsonl.gz").stream().map(JsonNode::asText).toList();
     }
 
-    /** Copies a tokenizer's files (tokenizer.json gunzipped) into dir, so it is loaded as from a model folder. */
+    /** Copies a tokenizer's files (tokenizer.json decompressed) into dir, so it is loaded as from a model folder. */
     static Path modelDir(String tokenizer, Path dir) {
         try {
             Files.createDirectories(dir);
             for (String name : List.of("tokenizer.json", "tokenizer_config.json")) {
                 String resource = tokenizer + "/" + name;
-                InputStream in = Assets.class.getResourceAsStream("/tokenizer/" + resource) != null
-                        ? open(resource) : open(resource + ".gz");
+                String stored = List.of("", ".gz", ".xz").stream().map(resource::concat)
+                        .filter(r -> Assets.class.getResource("/tokenizer/" + r) != null).findFirst().orElse(resource);
+                InputStream in = open(stored);
                 try (in) {
                     Files.copy(in, dir.resolve(name));
                 }
