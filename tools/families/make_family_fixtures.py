@@ -247,13 +247,11 @@ def main():
 
 def tokenizer_goldens(tok):
     """The Llama-3-shaped tokenizer against HF tokenizers on every 16th line of the tokenizer bundle's corpus:
-    ids without and with the post-processor's special tokens, and the decode (null when it round-trips)."""
+    ids without and with the post-processor's special tokens, and the decode (null when it round-trips). The test
+    reads the tokenizer from tools/fixtures/models/llama3-tiny (one copy in the tree)."""
     sys.path.insert(0, os.path.join(ROOT, "tools", "tokenizer"))
     from make_goldens import lossy, read_corpus, write_jsonl  # noqa: E402
     resources = os.path.join(ROOT, "bundles", "tokenizer", "src", "test", "resources", "tokenizer")
-    os.makedirs(os.path.join(resources, "llama3"), exist_ok=True)
-    tok.save(os.path.join(resources, "llama3", "tokenizer.json"))
-    shutil.copy(os.path.join(MODELS, "llama3-tiny", "tokenizer_config.json"), os.path.join(resources, "llama3"))
     rows = []
     for line in read_corpus(os.path.join(resources, "corpus.jsonl.gz"))[::16]:
         text = lossy(line)

@@ -325,9 +325,10 @@ def main():
 
 
 def tokenizer_config(tok):
-    """The fixtures' tokenizer_config.json with MiMo's own chat template (tools/tokenizer), so chat works as on MiMo."""
+    """The fixtures' tokenizer_config.json with MiMo's chat template (the tokenizer bundle's), so chat works as on MiMo."""
     config = fx.tokenizer_config(tok)
-    with open(os.path.join(HERE, "..", "tokenizer", "mimo_chat_template.jinja"), encoding="utf-8") as f:
+    with open(os.path.join(HERE, "..", "..", "bundles", "tokenizer", "src", "main", "resources", "io", "tessera",
+                           "tokenizer", "mimo_chat_template.jinja"), encoding="utf-8") as f:
         config["chat_template"] = f.read()
     return config
 

@@ -7,8 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tessera.api.model.ModelInfo;
 import io.tessera.api.model.ModelRegistry;
+import io.tessera.api.tokenizer.ChatMessage;
+import io.tessera.api.tokenizer.ChatOptions;
+import io.tessera.api.tokenizer.OutputParser;
+import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.TokenizerFactory;
+import io.tessera.api.tokenizer.ToolCall;
+import io.tessera.api.tokenizer.ToolSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +33,8 @@ import org.osgi.test.common.annotation.InjectService;
  * Every model family from the same bundles: each family fixture through the operator's commands (model:inspect,
  * model:load, model:info, generate with the golden continuation, a hot swap to the reference backend and the
  * same continuation there); a family bundle that stops makes its models wait, naming the architecture; an
- * architecture no bundle serves is refused naming the installed ones.
+ * architecture no bundle serves is refused naming the installed ones; each family's own chat template and
+ * tool-call format.
  */
 public class FamiliesTest {
     /** Fixture, the bundle serving it, and what model:inspect and model:info show of its layers. */
@@ -42,6 +51,9 @@ public class FamiliesTest {
 
     @InjectService
     ModelRegistry registry;
+
+    @InjectService
+    TokenizerFactory tokenizers;
 
     @Test
     void everyFamilyServesThroughTheShellAndSwapsBackends() throws Exception {
@@ -107,5 +119,35 @@ public class FamiliesTest {
         assertTrue(error.contains("field 'architectures': GPT2LMHeadModel is served by no installed model family")
                 && error.contains("LlamaForCausalLM") && error.contains("MiMoV2FlashForCausalLM")
                 && error.contains("Qwen3MoeForCausalLM"), error);
+    }
+
+    /**
+     * Each family chats in its own format inside OSGi: the fixture's own chat_template rendered by the Jinja engine
+     * the tokenizer bundle embeds, and a tool call in the family's format parsed into a call.
+     */
+    @Test
+    void everyFamilyChatsInItsOwnFormat() throws Exception {
+        Path models = Path.of(context.getProperty("tessera.repo"), "tools", "fixtures", "models");
+        List<ToolSpec> tools = List.of(new ToolSpec("get_weather", "weather", Map.of("type", "object",
+                "properties", Map.of("city", Map.of("type", "string")))));
+        Map<String, List<String>> chats = Map.of(
+                "qwen3-tiny", List.of("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+                        "<think>\nok\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "
+                                + "{\"city\": \"Oslo\"}}\n</tool_call>"),
+                "llama3-tiny", List.of("<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>"
+                        + "<|start_header_id|>assistant<|end_header_id|>\n\n",
+                        "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}"));
+        for (Map.Entry<String, List<String>> chat : chats.entrySet()) {
+            Tokenizer tok = tokenizers.load(models.resolve(chat.getKey()));
+            String prompt = tok.renderChat(List.of(ChatMessage.of("user", "hi")), List.of(), ChatOptions.DEFAULT);
+            assertTrue(prompt.endsWith(chat.getValue().get(0)), chat.getKey() + ": " + prompt);
+            OutputParser parser = tok.newOutputParser(tools);
+            OutputParser.Delta fed = parser.feed(chat.getValue().get(1));
+            OutputParser.Delta end = parser.finish();
+            List<ToolCall> calls = new ArrayList<>(fed.toolCalls());
+            calls.addAll(end.toolCalls());
+            assertEquals(List.of(new ToolCall(null, "get_weather", Map.of("city", "Oslo"), null)), calls,
+                    chat.getKey());
+        }
     }
 }

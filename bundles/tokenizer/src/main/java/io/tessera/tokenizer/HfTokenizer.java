@@ -201,6 +201,6 @@ final class HfTokenizer implements Tokenizer {
 
     @Override
     public OutputParser newOutputParser(List<ToolSpec> tools) {
-        return new MimoOutputParser(tools == null ? List.of() : tools);
+        return chatTemplate.newParser(tools == null ? List.of() : tools);
     }
 }

@@ -14,12 +14,26 @@ final class PyJson {
     }
 
     static String dumps(Object value) {
+        return dumps(value, -1);
+    }
+
+    /** As {@code json.dumps(x, ensure_ascii=False, indent=indent)}; a negative indent is none (one line). */
+    static String dumps(Object value, int indent) {
         StringBuilder out = new StringBuilder();
-        write(value, out);
+        write(value, out, indent, 0);
         return out.toString();
     }
 
-    private static void write(Object value, StringBuilder out) {
+    /** Python's item separator: ", " on one line, "," and a new indented line with an indent. */
+    private static void separate(boolean first, StringBuilder out, int indent, int depth) {
+        if (indent < 0) {
+            out.append(first ? "" : ", ");
+        } else {
+            out.append(first ? "\n" : ",\n").append(" ".repeat(indent * depth));
+        }
+    }
+
+    private static void write(Object value, StringBuilder out, int indent, int depth) {
         switch (value) {
             case null -> out.append("null");
             case String s -> string(s, out);
@@ -32,24 +46,31 @@ final class PyJson {
                 out.append('{');
                 boolean first = true;
                 for (Map.Entry<?, ?> e : map.entrySet()) {
-                    out.append(first ? "" : ", ");
+                    separate(first, out, indent, depth + 1);
                     first = false;
                     string(String.valueOf(e.getKey()), out);
                     out.append(": ");
-                    write(e.getValue(), out);
+                    write(e.getValue(), out, indent, depth + 1);
                 }
-                out.append('}');
+                close(map.isEmpty(), '}', out, indent, depth);
             }
             case List<?> list -> {
                 out.append('[');
                 for (int i = 0; i < list.size(); i++) {
-                    out.append(i == 0 ? "" : ", ");
-                    write(list.get(i), out);
+                    separate(i == 0, out, indent, depth + 1);
+                    write(list.get(i), out, indent, depth + 1);
                 }
-                out.append(']');
+                close(list.isEmpty(), ']', out, indent, depth);
             }
             default -> throw new IllegalArgumentException("not JSON: " + value.getClass().getName());
         }
+    }
+
+    private static void close(boolean empty, char bracket, StringBuilder out, int indent, int depth) {
+        if (indent >= 0 && !empty) {
+            out.append('\n').append(" ".repeat(indent * depth));
+        }
+        out.append(bracket);
     }
 
     private static void string(String s, StringBuilder out) {

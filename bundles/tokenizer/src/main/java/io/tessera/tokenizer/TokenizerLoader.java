@@ -109,7 +109,14 @@ final class TokenizerLoader {
                 special.add(t.path("id").asInt());
             }
         }
-        ChatTemplate template = ChatTemplate.select(chatTemplate(config, configFile), configFile);
+        Map<String, String> specialTokens = new HashMap<>();
+        for (String role : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
+            String text = tokenText(config.get(role));
+            if (text != null && !text.isEmpty()) {
+                specialTokens.put(role, text);
+            }
+        }
+        ChatTemplate template = ChatTemplate.select(chatTemplate(config, configFile), configFile, specialTokens);
         return new HfTokenizer(new AddedTokens(added, normalizer), normalizer, preTokenizer, bpe, Map.copyOf(ids),
                 tokens, Set.copyOf(stop), Set.copyOf(special), template,
                 postProcessor(root.get("post_processor"), "post_processor"));

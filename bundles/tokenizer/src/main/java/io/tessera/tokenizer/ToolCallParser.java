@@ -14,9 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses the body of one MiMo tool call ({@code <function=NAME>} then {@code <parameter=ARG>value</parameter>}
- * lines, then {@code </function>}) and types each value as the XML format forces: its text carries no JSON type,
- * so the parameter's declared type says how to read it. Only what breaks the format (no {@code <function=...>},
+ * Parses one tool call, MiMo's XML body ({@code <function=NAME>} then {@code <parameter=ARG>value</parameter>}
+ * lines, then {@code </function>}) or a JSON object ({@code {"name": NAME, "arguments": {...}}}: Qwen3's; Llama 3.1
+ * writes {@code "parameters"}), and types each value as the format forces: XML text carries no JSON type, so the
+ * parameter's declared type says how to read it. Only what breaks the format (no {@code <function=...>},
  * an unknown tool, a parameter given twice, stray text) sets {@link ToolCall#error()}; whether the arguments
  * are valid (types, enum, required, bounds, nested schemas) is the JSON Schema validator's to say.
  */
@@ -41,30 +42,69 @@ final class ToolCallParser {
         if (!f.matches()) {
             return new ToolCall(null, null, Map.of(), "tool call is not <function=NAME>...</function>");
         }
-        String name = f.group(1).strip();
-        Map<String, Object> args = new LinkedHashMap<>();
         List<String> errors = new ArrayList<>();
-        ToolSpec tool = tools.get(name);
-        if (tool == null) {
-            errors.add("unknown tool '" + name + "'");
-        }
-        Map<?, ?> schema = tool == null || tool.parameters() == null ? Map.of() : tool.parameters();
-        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : Map.of();
+        Map<String, String> raw = new LinkedHashMap<>();
         String params = f.group(2);
         Matcher p = PARAMETER.matcher(params);
         int end = 0;
         while (p.find() && p.start() == end) {
             end = p.end();
             String arg = p.group(1).strip();
-            if (args.containsKey(arg)) {
+            if (raw.putIfAbsent(arg, trimNewline(p.group(2))) != null) {
                 errors.add("parameter '" + arg + "' given twice");
-                continue;
             }
-            args.put(arg, typed(trimNewline(p.group(2)), properties.get(arg)));
         }
         if (!params.substring(end).isBlank()) {
             errors.add("unexpected text in tool call: '" + params.substring(end).strip() + "'");
         }
+        return typed(f.group(1).strip(), raw, errors);
+    }
+
+    /**
+     * A call written as one JSON object: {@code name} and the arguments under {@code argumentsKey} (an object, or
+     * a string holding one). A string value is taken as written, any other value as its JSON text, and typed by the
+     * schema as in the XML form.
+     */
+    ToolCall parseJson(String body, String argumentsKey) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(body.strip());
+        } catch (JacksonException e) {
+            return new ToolCall(null, null, Map.of(), "tool call is not a JSON object: '" + body.strip() + "'");
+        }
+        if (node == null || !node.isObject() || !node.path("name").isTextual()) {
+            return new ToolCall(null, null, Map.of(), "tool call is not a JSON object with a string \"name\": '"
+                    + body.strip() + "'");
+        }
+        List<String> errors = new ArrayList<>();
+        JsonNode args = node.path(argumentsKey);
+        if (args.isTextual()) {
+            try {
+                args = JSON.readTree(args.asText());
+            } catch (JacksonException e) {
+                args = null;
+            }
+        }
+        Map<String, String> raw = new LinkedHashMap<>();
+        if (args != null && args.isObject()) {
+            args.properties().forEach(e -> raw.put(e.getKey(),
+                    e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+        } else if (!node.path(argumentsKey).isMissingNode()) {
+            errors.add("\"" + argumentsKey + "\" is not a JSON object");
+        }
+        return typed(node.get("name").asText(), raw, errors);
+    }
+
+    /** Checks the tool and types the raw values by its declared parameter types. */
+    private ToolCall typed(String name, Map<String, String> raw, List<String> errors) {
+        ToolSpec tool = tools.get(name);
+        if (tool == null) {
+            errors.addFirst("unknown tool '" + name + "'");
+        }
+        Map<?, ?> schema = tool == null || tool.parameters() == null ? Map.of() : tool.parameters();
+        Map<?, ?> properties = schema.get("properties") instanceof Map<?, ?> m ? m : Map.of();
+        Map<String, Object> args = new LinkedHashMap<>();
+        raw.forEach((arg, text) -> args.put(arg, typed(text, properties.get(arg))));
         return new ToolCall(null, name, args, errors.isEmpty() ? null : String.join("; ", errors));
     }
 

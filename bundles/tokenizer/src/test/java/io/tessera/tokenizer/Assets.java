@@ -80,6 +80,15 @@ final class Assets {
         }
     }
 
+    /** The Llama-3-shaped tokenizer of the llama3-tiny fixture (tools/families/make_family_fixtures.py). */
+    static HfTokenizer llama3() {
+        try {
+            return TokenizerLoader.load(Path.of("../../tools/fixtures/models/llama3-tiny"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Qwen3's tokenizer, loaded once per test JVM (11 MB of JSON). */
     static HfTokenizer qwen3() {
         return Qwen3.TOKENIZER;

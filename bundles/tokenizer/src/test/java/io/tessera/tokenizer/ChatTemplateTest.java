@@ -8,34 +8,94 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tessera.api.tokenizer.ChatMessage;
 import io.tessera.api.tokenizer.ChatOptions;
 import io.tessera.api.tokenizer.Tokenizer;
+import io.tessera.api.tokenizer.ToolSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The native templates against transformers' apply_chat_template (tools/tokenizer/make_chat_goldens.py). */
+/**
+ * The checkpoints' own chat templates, rendered by the Jinja engine, against transformers' apply_chat_template
+ * (tools/tokenizer/make_chat_goldens.py): Qwen3's (the Qwen3 tokenizer's tokenizer_config.json), MiMo's (this
+ * bundle's, the default without a chat_template) and Llama 3.1's (the llama3-tiny fixture's).
+ */
 class ChatTemplateTest {
+    /** The date the Llama goldens were rendered with (date_string; the template asks strftime_now otherwise). */
+    static final long LLAMA_DATE = java.time.LocalDate.of(2024, 7, 26).atStartOfDay(ZoneOffset.UTC).toInstant()
+            .toEpochMilli();
 
     @Test
     void byteIdenticalToTransformers(@TempDir Path dir) throws IOException {
-        Tokenizer qwen3 = Assets.qwen3();
-        Tokenizer mimo = mimoTokenizer(dir);
+        Map<String, Renderer> templates = Map.of("qwen3", Assets.qwen3()::renderChat,
+                "mimo", mimoTokenizer(dir)::renderChat, "llama3", llama3Template()::render);
         JsonNode conversations = Assets.JSON.readTree(Assets.open("chat/conversations.json"));
         JsonNode goldens = Assets.JSON.readTree(Assets.open("chat/goldens.json.gz"));
-        int checked = 0;
+        Map<String, Integer> checked = new java.util.TreeMap<>();
+        int raised = 0;
         for (JsonNode g : goldens) {
             JsonNode conv = conversations.get(g.get("conversation").asInt());
-            Tokenizer tok = g.get("template").asText().equals("qwen3") ? qwen3 : mimo;
-            String got = tok.renderChat(ChatJson.messages(conv.get("messages"), "conversations.json"),
-                    ChatJson.tools(conv.get("tools"), "conversations.json"),
-                    new ChatOptions(g.get("add_generation_prompt").asBoolean(), g.get("enable_thinking").asBoolean()));
-            assertEquals(g.get("text").asText(), got, g.get("template") + " conversation " + g.get("conversation")
-                    + " generation prompt " + g.get("add_generation_prompt") + " thinking " + g.get("enable_thinking"));
-            checked++;
+            Renderer template = templates.get(g.get("template").asText());
+            String what = g.get("template") + " conversation " + g.get("conversation") + " generation prompt "
+                    + g.get("add_generation_prompt") + " thinking " + g.get("enable_thinking");
+            var messages = ChatJson.messages(conv.get("messages"), "conversations.json");
+            var tools = ChatJson.tools(conv.get("tools"), "conversations.json");
+            var options = new ChatOptions(g.get("add_generation_prompt").asBoolean(),
+                    g.get("enable_thinking").asBoolean());
+            if (g.has("error")) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> template.render(messages, tools, options), what);
+                assertTrue(e.getMessage().endsWith("chat_template refuses the conversation: "
+                        + g.get("error").asText()), e.getMessage());
+                raised++;
+            } else {
+                assertEquals(g.get("text").asText(), template.render(messages, tools, options), what);
+            }
+            checked.merge(g.get("template").asText(), 1, Integer::sum);
         }
-        assertEquals(2 * 4 * conversations.size(), checked);
+        int each = 4 * conversations.size();
+        assertEquals(Map.of("llama3", each, "mimo", each, "qwen3", each), checked);
+        assertEquals(4, raised, "Llama 3.1 takes one tool call per turn: the conversation with two raises");
+    }
+
+    /** A template construct Jinjava does not parse is refused naming the file, the line and the construct. */
+    @Test
+    void unsupportedConstructIsNamed(@TempDir Path dir) throws IOException {
+        Path model = Assets.modelDir("small", dir);
+        Files.writeString(model.resolve("tokenizer_config.json"),
+                "{\"chat_template\": \"{% for m in messages[1::2] %}{{ m.content }}{% endfor %}\"}");
+        Tokenizer tok = TokenizerLoader.load(model);
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> tok.renderChat(List.of(ChatMessage.of("user", "x")), List.of(), ChatOptions.DEFAULT));
+        assertTrue(e.getMessage().contains("tokenizer_config.json: chat_template: line 1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("messages[1::2]"), e.getMessage());
+    }
+
+    /** Today's date where the template asks strftime_now, as transformers does. */
+    @Test
+    void llamaDateIsToday() throws IOException {
+        String prompt = Assets.llama3().renderChat(List.of(ChatMessage.of("user", "hi")), List.of(),
+                ChatOptions.DEFAULT);
+        String today = java.time.format.DateTimeFormatter.ofPattern("dd MMM yyyy", java.util.Locale.ROOT)
+                .format(java.time.LocalDate.now());
+        assertTrue(prompt.startsWith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+                + "Cutting Knowledge Date: December 2023\nToday Date: " + today + "\n\n"), prompt);
+    }
+
+    interface Renderer {
+        String render(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
+    }
+
+    /** The llama3-tiny fixture's own template, with the goldens' date. */
+    private static ChatTemplate llama3Template() throws IOException {
+        Path config = Path.of("../../tools/fixtures/models/llama3-tiny/tokenizer_config.json");
+        JsonNode json = Assets.JSON.readTree(config.toFile());
+        return new ChatTemplate(json.get("chat_template").asText(), config + ": chat_template",
+                Map.of("bos_token", json.get("bos_token").asText(), "eos_token", json.get("eos_token").asText()),
+                new Jinja2(ZoneOffset.UTC, () -> LLAMA_DATE), LlamaOutputParser::new);
     }
 
     @Test
@@ -43,7 +103,8 @@ class ChatTemplateTest {
         String prompt = mimoTokenizer(dir).renderChat(List.of(ChatMessage.of("user", "hi")), List.of(),
                 ChatOptions.DEFAULT);
         assertTrue(prompt.endsWith("<|im_start|>assistant\n<think></think>"), prompt);
-        assertTrue(prompt.startsWith("<|im_start|>system\n" + MimoTemplate.DEFAULT_SYSTEM + "<|im_end|>\n"), prompt);
+        assertTrue(prompt.startsWith("<|im_start|>system\nYou are MiMo, an AI assistant developed by Xiaomi.<|im_end|>\n"),
+                prompt);
     }
 
     /**
@@ -68,20 +129,10 @@ class ChatTemplateTest {
         assertEquals(tok.decode(special), tok.decode(plain), "the same text either way");
     }
 
-    @Test
-    void unknownTemplateRefusesToRender(@TempDir Path dir) throws IOException {
-        Path model = Assets.modelDir("small", dir);
-        Files.writeString(model.resolve("tokenizer_config.json"), "{\"chat_template\": \"{{ messages }}\"}");
-        Tokenizer tok = TokenizerLoader.load(model);
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> tok.renderChat(List.of(ChatMessage.of("user", "x")), List.of(), ChatOptions.DEFAULT));
-        assertTrue(e.getMessage().contains("tokenizer_config.json: chat_template"), e.getMessage());
-    }
-
-    /** The small tokenizer with MiMo's template written down in tools/tokenizer. */
+    /** The small tokenizer without a chat_template: this bundle's MiMo template. */
     private static Tokenizer mimoTokenizer(Path dir) throws IOException {
         Path model = Assets.modelDir("small", Files.createDirectories(dir.resolve("m")));
-        Files.writeString(model.resolve("tokenizer_config.json"), "{\"chat_template\": \"<function=\"}");
+        Files.writeString(model.resolve("tokenizer_config.json"), "{}");
         return TokenizerLoader.load(model);
     }
 }

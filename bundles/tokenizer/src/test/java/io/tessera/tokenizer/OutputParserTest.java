@@ -5,14 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tessera.api.tokenizer.OutputParser;
+import io.tessera.api.tokenizer.OutputParser.Delta;
 import io.tessera.api.tokenizer.ToolCall;
 import io.tessera.api.tokenizer.ToolSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class OutputParserTest {
     private static final List<ToolSpec> TOOLS = List.of(
@@ -40,7 +45,10 @@ class OutputParserTest {
     }
 
     private static Result run(List<String> fragments) {
-        OutputParser p = new MimoOutputParser(TOOLS);
+        return run(new TagOutputParser(TOOLS, false), fragments);
+    }
+
+    private static Result run(OutputParser p, List<String> fragments) {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
         List<ToolCall> calls = new ArrayList<>();
@@ -83,13 +91,7 @@ class OutputParserTest {
         Result whole = run(List.of(OUTPUT));
         Random random = new Random(42);
         for (int trial = 0; trial < 2000; trial++) {
-            List<String> fragments = new ArrayList<>();
-            int i = 0;
-            while (i < OUTPUT.length()) {
-                int n = Math.min(OUTPUT.length() - i, 1 + random.nextInt(trial % 3 == 0 ? 3 : 20));
-                fragments.add(OUTPUT.substring(i, i + n));
-                i += n;
-            }
+            List<String> fragments = fragments(OUTPUT, random, trial % 3 == 0 ? 3 : 20);
             assertEquals(whole, run(fragments), "fragments " + fragments);
         }
     }
@@ -105,12 +107,7 @@ class OutputParserTest {
             for (int i = random.nextInt(30); i > 0; i--) {
                 text.append(alphabet[random.nextInt(alphabet.length)]);
             }
-            List<String> fragments = new ArrayList<>();
-            for (int i = 0; i < text.length(); ) {
-                int n = Math.min(text.length() - i, 1 + random.nextInt(6));
-                fragments.add(text.substring(i, i + n));
-                i += n;
-            }
+            List<String> fragments = fragments(text.toString(), random, 6);
             Result whole = run(List.of(text.toString()));
             assertEquals(whole, run(fragments), "text " + text + " fragments " + fragments);
             // nothing is lost or invented outside tool calls
@@ -121,7 +118,7 @@ class OutputParserTest {
 
     @Test
     void holdsBackOnlyWhatCouldStartATag() {
-        OutputParser p = new MimoOutputParser(TOOLS);
+        OutputParser p = new TagOutputParser(TOOLS, false);
         assertEquals("abc", p.feed("abc<").content());
         assertEquals("", p.feed("thi").content());
         assertEquals("<thix ", p.feed("x <").content());
@@ -130,7 +127,7 @@ class OutputParserTest {
         assertEquals("<tool_cx", p.feed("x").content());
         assertEquals("", p.feed("<").content());
         assertEquals("<", p.finish().content());
-        OutputParser q = new MimoOutputParser(TOOLS);
+        OutputParser q = new TagOutputParser(TOOLS, false);
         q.feed("<think>abc</th");
         assertEquals("", q.feed("").reasoning());
         assertEquals("</thx", q.feed("x").reasoning());
@@ -143,7 +140,7 @@ class OutputParserTest {
         assertError("<function=configure>\nstray<parameter=on>true</parameter>\n</function>", "unexpected text");
         assertError("<function=get_weather>\n<parameter=city>a</parameter>\n<parameter=city>b</parameter>\n"
                 + "</function>", "given twice");
-        OutputParser p = new MimoOutputParser(TOOLS);
+        OutputParser p = new TagOutputParser(TOOLS, false);
         p.feed("<tool_call>\n<function=get_weather>\n<parameter=city>Oslo</parameter>\n");
         ToolCall cut = p.finish().toolCalls().getFirst();
         assertTrue(cut.error().contains("unterminated"), cut.error());
@@ -177,6 +174,101 @@ class OutputParserTest {
 
     private static void assertError(String body, String fragment) {
         List<ToolCall> calls = run(List.of("<tool_call>\n" + body + "\n</tool_call>")).calls();
+        assertEquals(1, calls.size());
+        String error = calls.getFirst().error();
+        assertTrue(error != null && error.contains(fragment), body + " -> " + error);
+    }
+
+    /** Qwen3: JSON calls inside {@code <tool_call>}, reasoning in {@code <think>}; any fragmentation, same result. */
+    @Test
+    void qwen3JsonCallsAndReasoning() {
+        String out = "<think>\nplan <tool\n</think>\n\nChecking.\n<tool_call>\n{\"name\": \"get_weather\", "
+                + "\"arguments\": {\"city\": \"São Paulo\", \"days\": 3}}\n</tool_call>\n<tool_call>\n{\"name\": "
+                + "\"configure\", \"arguments\": {\"ratio\": 0.5, \"on\": true, \"opts\": {\"a\": [1]}, \"tags\": [\"x\"], "
+                + "\"note\": null}}\n</tool_call>";
+        Result whole = run(new TagOutputParser(TOOLS, true), List.of(out));
+        assertEquals("\nplan <tool\n", whole.reasoning());
+        assertEquals("\n\nChecking.\n\n", whole.content());
+        assertEquals(List.of(new ToolCall(null, "get_weather", Map.of("city", "São Paulo", "days", 3L), null),
+                new ToolCall(null, "configure", args("ratio", 0.5, "on", true, "opts", Map.of("a", List.of(1)),
+                        "tags", List.of("x"), "note", null), null)), whole.calls());
+        Random random = new Random(7);
+        for (int trial = 0; trial < 300; trial++) {
+            assertEquals(whole, run(new TagOutputParser(TOOLS, true), fragments(out, random, 6)), "trial " + trial);
+        }
+        assertJsonError("{\"name\": \"get_weather\", \"arguments\": {\"city\": \"x\", \"days\": \"three\"}}",
+                "'three' is not a valid integer");
+        assertJsonError("{\"name\": \"nope\", \"arguments\": {}}", "unknown tool 'nope'");
+        assertJsonError("<function=get_weather>\n</function>", "not a JSON object");
+        assertJsonError("{\"arguments\": {}}", "with a string \"name\"");
+        assertJsonError("{\"name\": \"get_weather\", \"arguments\": [1]}", "\"arguments\" is not a JSON object");
+    }
+
+    /** Llama 3.1: a reply that is a JSON call (or several, ';'-separated), bare or after <|python_tag|>. */
+    @Test
+    void llamaJsonCalls() {
+        String call = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\", \"days\": 2}}";
+        ToolCall oslo = new ToolCall(null, "get_weather", Map.of("city", "Oslo", "days", 2L), null);
+        Random random = new Random(11);
+        for (String out : List.of(call, " " + call, "<|python_tag|>" + call, call + "; " + call)) {
+            Result whole = run(new LlamaOutputParser(TOOLS), List.of(out));
+            assertEquals(new Result("", "", out.contains(";") ? List.of(oslo, oslo) : List.of(oslo)), whole, out);
+            for (int trial = 0; trial < 100; trial++) {
+                assertEquals(whole, run(new LlamaOutputParser(TOOLS), fragments(out, random, 6)), out);
+            }
+        }
+        OutputParser text = new LlamaOutputParser(TOOLS);
+        assertEquals("", text.feed("  ").content());
+        assertEquals("  It is {sunny}", text.feed("It is {sunny}").content(), "plain text streams at once");
+        assertEquals(" today", text.feed(" today").content());
+        assertEquals(Delta.EMPTY, text.finish());
+        assertEquals(new Result("", "{not a call}", List.of()), run(new LlamaOutputParser(TOOLS),
+                List.of("{not a ", "call}")), "a reply that starts like JSON but is no call is content");
+        List<ToolCall> builtin = run(new LlamaOutputParser(TOOLS),
+                List.of("<|python_tag|>brave_search.call(query=\"x\")")).calls();
+        assertEquals(1, builtin.size());
+        assertTrue(builtin.getFirst().error().contains("not a JSON object"), builtin.getFirst().error());
+        ToolCall bad = run(new LlamaOutputParser(TOOLS), List.of("{\"name\": \"get_weather\", \"parameters\": "
+                + "{\"days\": 1}}")).calls().getFirst();
+        assertEquals("missing required parameter 'city'", bad.error());
+    }
+
+    /** The parser comes with the checkpoint's chat template: each family's own format, no family named here. */
+    @Test
+    void parserFollowsTheTemplate(@TempDir Path dir) throws IOException {
+        String qwen = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>";
+        String llama = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}";
+        String mimo = "<tool_call>\n<function=get_weather>\n<parameter=city>Oslo</parameter>\n</function>\n</tool_call>";
+        ToolCall oslo = new ToolCall(null, "get_weather", Map.of("city", "Oslo"), null);
+        assertEquals(List.of(oslo), run(Assets.qwen3().newOutputParser(TOOLS), List.of(qwen)).calls());
+        assertEquals(List.of(oslo), run(Assets.llama3().newOutputParser(TOOLS), List.of(llama)).calls());
+        Path model = Assets.modelDir("small", dir);
+        Files.writeString(model.resolve("tokenizer_config.json"), "{}");
+        assertEquals(List.of(oslo), run(TokenizerLoader.load(model).newOutputParser(TOOLS), List.of(mimo)).calls());
+    }
+
+    private static Map<String, Object> args(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    /** Random cuts of a text into pieces of 1 to maxLength chars. */
+    private static List<String> fragments(String text, Random random, int maxLength) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < text.length(); ) {
+            int n = Math.min(text.length() - i, 1 + random.nextInt(maxLength));
+            out.add(text.substring(i, i + n));
+            i += n;
+        }
+        return out;
+    }
+
+    private static void assertJsonError(String body, String fragment) {
+        List<ToolCall> calls = run(new TagOutputParser(TOOLS, true), List.of("<tool_call>\n" + body + "\n</tool_call>"))
+                .calls();
         assertEquals(1, calls.size());
         String error = calls.getFirst().error();
         assertTrue(error != null && error.contains(fragment), body + " -> " + error);

@@ -4,9 +4,10 @@ import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * Splits streamed model output into reasoning ({@code <think>…</think>}), content and tool calls
- * ({@code <tool_call>…</tool_call>} in MiMo's XML form). Works on arbitrary fragments: text that might still be
- * the start of a tag is held back until it cannot be. Not thread-safe: one per stream.
+ * Splits streamed model output into reasoning, content and tool calls in the format of the tokenizer's chat
+ * template (e.g. {@code <think>…</think>} and {@code <tool_call>…</tool_call>} with MiMo's XML or Qwen3's JSON body;
+ * Llama 3.1's JSON replies). Works on arbitrary fragments: text that might still be the start of a tag (or of a
+ * call) is held back until it cannot be. Not thread-safe: one per stream.
  */
 @ProviderType
 public interface OutputParser {

@@ -49,7 +49,13 @@ public interface Tokenizer {
     /** Ids that end a generation ({@code <|im_end|>}, {@code <|endoftext|>}, eos from the config). */
     Set<Integer> stopTokens();
 
-    /** Renders a conversation into the prompt text (ChatML, thinking, tools), byte-identical to the template. */
+    /**
+     * Renders a conversation into the prompt text with the checkpoint's chat template, byte-identical to
+     * transformers' {@code apply_chat_template}.
+     *
+     * @throws IllegalArgumentException      the template refuses the conversation (its {@code raise_exception})
+     * @throws UnsupportedOperationException the template uses a construct the implementation cannot render, named
+     */
     String renderChat(List<ChatMessage> messages, List<ToolSpec> tools, ChatOptions options);
 
     /**

@@ -8,10 +8,12 @@ import java.util.List;
 
 /**
  * Splits streamed output into reasoning ({@code <think>…</think>}), content and tool calls
- * ({@code <tool_call>…</tool_call>}, parsed by {@link ToolCallParser}). Text is passed on as soon as it cannot be
- * the start of a tag; only a suffix that is a proper prefix of a tag expected in the current state is held back.
+ * ({@code <tool_call>…</tool_call>}): MiMo's and Qwen3's format, which differ only in the call's body (MiMo's XML
+ * {@code <function=…>}, Qwen3's JSON {@code {"name": …, "arguments": …}}), parsed by {@link ToolCallParser}. Text is
+ * passed on as soon as it cannot be the start of a tag; only a suffix that is a proper prefix of a tag expected in
+ * the current state is held back.
  */
-final class MimoOutputParser implements OutputParser {
+final class TagOutputParser implements OutputParser {
     static final String THINK = "<think>";
     static final String END_THINK = "</think>";
     static final String TOOL_CALL = "<tool_call>";
@@ -20,12 +22,19 @@ final class MimoOutputParser implements OutputParser {
     private enum Mode { CONTENT, REASONING, TOOL_CALL }
 
     private final ToolCallParser calls;
+    private final boolean jsonBody;
     private final StringBuilder pending = new StringBuilder();
     private final StringBuilder callBody = new StringBuilder();
     private Mode mode = Mode.CONTENT;
 
-    MimoOutputParser(List<ToolSpec> tools) {
+    /** @param jsonBody the call's body is Qwen3's JSON object (else MiMo's XML) */
+    TagOutputParser(List<ToolSpec> tools, boolean jsonBody) {
         calls = new ToolCallParser(tools);
+        this.jsonBody = jsonBody;
+    }
+
+    private ToolCall parse(String body) {
+        return jsonBody ? calls.parseJson(body, "arguments") : calls.parse(body);
     }
 
     @Override
@@ -41,7 +50,7 @@ final class MimoOutputParser implements OutputParser {
             return delta;
         }
         List<ToolCall> all = new ArrayList<>(delta.toolCalls());
-        ToolCall partial = calls.parse(callBody.toString());
+        ToolCall partial = parse(callBody.toString());
         all.add(new ToolCall(null, partial.name(), partial.arguments(), "unterminated tool call (no "
                 + END_TOOL_CALL + ")" + (partial.error() == null ? "" : "; " + partial.error())));
         callBody.setLength(0);
@@ -85,7 +94,7 @@ final class MimoOutputParser implements OutputParser {
                 case THINK -> mode = Mode.REASONING;
                 case TOOL_CALL -> mode = Mode.TOOL_CALL;
                 case END_TOOL_CALL -> {
-                    done.add(calls.parse(callBody.toString()));
+                    done.add(parse(callBody.toString()));
                     callBody.setLength(0);
                     mode = Mode.CONTENT;
                 }
