@@ -196,8 +196,6 @@ class OutputParserTest {
         for (int trial = 0; trial < 300; trial++) {
             assertEquals(whole, run(new TagOutputParser(TOOLS, true), fragments(out, random, 6)), "trial " + trial);
         }
-        assertJsonError("{\"name\": \"get_weather\", \"arguments\": {\"city\": \"x\", \"days\": \"three\"}}",
-                "'three' is not a valid integer");
         assertJsonError("{\"name\": \"nope\", \"arguments\": {}}", "unknown tool 'nope'");
         assertJsonError("<function=get_weather>\n</function>", "not a JSON object");
         assertJsonError("{\"arguments\": {}}", "with a string \"name\"");
@@ -228,9 +226,10 @@ class OutputParserTest {
                 List.of("<|python_tag|>brave_search.call(query=\"x\")")).calls();
         assertEquals(1, builtin.size());
         assertTrue(builtin.getFirst().error().contains("not a JSON object"), builtin.getFirst().error());
-        ToolCall bad = run(new LlamaOutputParser(TOOLS), List.of("{\"name\": \"get_weather\", \"parameters\": "
-                + "{\"days\": 1}}")).calls().getFirst();
-        assertEquals("missing required parameter 'city'", bad.error());
+        // validity (a required parameter missing, a wrong type) is the schema validator's, as for MiMo's calls
+        ToolCall typedOnly = run(new LlamaOutputParser(TOOLS), List.of("{\"name\": \"get_weather\", \"parameters\": "
+                + "{\"days\": \"three\"}}")).calls().getFirst();
+        assertEquals(new ToolCall(null, "get_weather", Map.of("days", "three"), null), typedOnly);
     }
 
     /** The parser comes with the checkpoint's chat template: each family's own format, no family named here. */
