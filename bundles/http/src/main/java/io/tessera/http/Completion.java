@@ -420,7 +420,7 @@ final class Completion {
         // prompt tokens every choice took from the prefix cache (n > 1: the first choice prefills for the others)
         int cached = prompt.length;
         for (Choice c : choices) {
-            cached = Math.min(cached, c.result == null ? 0 : c.result.stats().cachedTokens());
+            cached = Math.min(cached, c.result == null || c.result.stats() == null ? 0 : c.result.stats().cachedTokens());
         }
         u.putObject("prompt_tokens_details").put("cached_tokens", cached);
         return u;
