@@ -72,7 +72,7 @@ final class ChatTemplate {
                 : text.contains("<tool_call>") ? tools -> new TagOutputParser(tools, true)
                 : text.contains("<|start_header_id|>") || text.contains(LlamaOutputParser.PYTHON_TAG)
                 ? LlamaOutputParser::new : tools -> new TagOutputParser(tools, false);
-        return new ChatTemplate(text, where, specialTokens, new Jinja2(ZoneId.systemDefault(),
+        return new ChatTemplate(text, where, specialTokens, Jinja2.create(ZoneId.systemDefault(),
                 System::currentTimeMillis), parsers);
     }
 

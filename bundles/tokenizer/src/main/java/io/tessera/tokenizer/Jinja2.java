@@ -10,6 +10,7 @@ import com.hubspot.jinjava.el.ext.AstNamedParameter;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.NamedParameterOperator;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.TreeStore;
@@ -59,10 +61,36 @@ public final class Jinja2 extends Jinjava {
     private final ExpressionFactory expressions;
 
     /**
+     * A Jinja2-compatible engine.
+     *
      * @param zone   the zone of {@code strftime_now}
      * @param millis the current time in milliseconds (a fixed time in tests)
      */
-    Jinja2(ZoneId zone, LongSupplier millis) {
+    static Jinja2 create(ZoneId zone, LongSupplier millis) {
+        return withBundleLoader(() -> new Jinja2(zone, millis));
+    }
+
+    @Override
+    public RenderResult renderForResult(String template, Map<String, ?> bindings) {
+        return withBundleLoader(() -> super.renderForResult(template, bindings));
+    }
+
+    /**
+     * Jinjava loads its expression classes through the thread's context class loader, which inside OSGi is whatever
+     * the caller's thread carries (Gogo's, Jetty's, SCR's): it is this bundle's loader while Jinjava works.
+     */
+    private static <T> T withBundleLoader(Supplier<T> work) {
+        Thread thread = Thread.currentThread();
+        ClassLoader caller = thread.getContextClassLoader();
+        thread.setContextClassLoader(Jinja2.class.getClassLoader());
+        try {
+            return work.get();
+        } finally {
+            thread.setContextClassLoader(caller);
+        }
+    }
+
+    private Jinja2(ZoneId zone, LongSupplier millis) {
         super(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).withLegacyOverrides(JINJA2)
                 .withElResolver(resolver()).withTimeZone(zone).withDateTimeProvider(millis::getAsLong)
                 .withFailOnUnknownTokens(false).build());

@@ -95,7 +95,7 @@ class ChatTemplateTest {
         JsonNode json = Assets.JSON.readTree(config.toFile());
         return new ChatTemplate(json.get("chat_template").asText(), config + ": chat_template",
                 Map.of("bos_token", json.get("bos_token").asText(), "eos_token", json.get("eos_token").asText()),
-                new Jinja2(ZoneOffset.UTC, () -> LLAMA_DATE), LlamaOutputParser::new);
+                Jinja2.create(ZoneOffset.UTC, () -> LLAMA_DATE), LlamaOutputParser::new);
     }
 
     @Test
