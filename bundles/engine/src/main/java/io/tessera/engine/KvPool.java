@@ -25,9 +25,9 @@ final class KvPool implements AutoCloseable {
     private static final int COPY_FLOATS = 1 << 20;   // host staging of a KV copy: at most 4 MiB per array
 
     KvPool(KernelBackend backend, Attention[] attention, KvLayout layout, KvBlocks blocks, int sequences) {
-        if (attention.length != layout.layers()) {
+        if (attention.length != layout.layers() && attention.length != layout.mainLayers()) {
             throw new IllegalArgumentException("KV pool: " + attention.length + " attention layers for a layout of "
-                    + layout.layers());
+                    + layout.layers() + " (" + layout.mainLayers() + " without the MTP blocks)");
         }
         this.backend = backend;
         this.layout = layout;
@@ -52,7 +52,7 @@ final class KvPool implements AutoCloseable {
         }
     }
 
-    /** Layers with a cache: main layers, then MTP blocks. */
+    /** Layers with a cache: main layers, then the MTP blocks unless the assembly it was made for had none. */
     int layers() {
         return caches.length;
     }
@@ -75,7 +75,7 @@ final class KvPool implements AutoCloseable {
 
     /** Whether {@code other} has the same layout and head shapes, so its slots map one to one. */
     boolean sameShape(KvPool other) {
-        if (!Arrays.equals(layout.paged(), other.layout.paged())
+        if (caches.length != other.caches.length || !Arrays.equals(layout.paged(), other.layout.paged())
                 || !Arrays.equals(layout.ringSlots(), other.layout.ringSlots())
                 || layout.blocks() != other.layout.blocks() || layout.blockTokens() != other.layout.blockTokens()) {
             return false;

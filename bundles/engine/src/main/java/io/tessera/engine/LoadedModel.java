@@ -223,8 +223,9 @@ final class LoadedModel {
                 settings.maxRows(), settings.sequences(), progress));
         try {
             KvPool pool = kv;   // only refresh() and close() replace it, both under `refreshing`
+            // an assembly without the MTP heads (their bundle stopped) keeps a pool with their caches for their return
             boolean reuse = pool != null && pool.backend() == option.backend()
-                    && pool.layers() == next.attentions().length;
+                    && pool.layers() >= next.attentions().length;
             return new Prepared(next, reuse ? null : new KvPool(option.backend(), next.attentions(), layout,
                     scheduler.blocks(), settings.sequences()));
         } catch (RuntimeException | Error e) {
