@@ -497,13 +497,11 @@ public class Engine implements ModelRegistry, Generator {
         }
     }
 
-    /** A draft oracle is for greedy requests, with a probability. */
+    /** A draft oracle has known tokens and a probability. */
     private static void checkOracle(GenerationRequest request) {
         DraftOracle oracle = request.draftOracle();
-        if (oracle != null && (request.sampling().temperature() != 0 || !(oracle.accuracy() >= 0)
-                || oracle.accuracy() > 1 || oracle.tokens() == null)) {
-            throw new IllegalArgumentException("draft_oracle: greedy requests only, with known tokens and an "
-                    + "accuracy in [0, 1]");
+        if (oracle != null && (!(oracle.accuracy() >= 0) || oracle.accuracy() > 1 || oracle.tokens() == null)) {
+            throw new IllegalArgumentException("draft_oracle: known tokens and an accuracy in [0, 1]");
         }
     }
 

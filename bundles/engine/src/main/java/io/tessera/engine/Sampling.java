@@ -5,9 +5,12 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Host-side token distributions for speculative decoding: the filtering {@code KernelBackend.sample} applies
- * (softmax of logits / temperature, then the top-k most likely ids, then the smallest prefix of probability
- * ≥ top-p of what is left, renormalised), so speculative and plain sampling draw from the same distribution.
+ * Host-side sampling, as {@code KernelBackend.sample} draws (softmax of logits / temperature; the ids by descending
+ * probability, lower id first on ties; the top-k of them, then the shortest prefix reaching top-p of their mass;
+ * the first id whose cumulative mass exceeds u × that prefix's), and the uniform number u of each position. u
+ * depends only on the request's seed and the position, never on the steps or drafts that led there: a draft drawn
+ * with the position's u is accepted exactly when the model draws the same id with it, so every token is the one
+ * plain sampling would draw, whatever the draft length the policy chose (see {@code SpeculativeDecoding#verify}).
  * One instance per scheduler thread: it keeps its sort workspace.
  */
 final class Sampling {
@@ -28,83 +31,70 @@ final class Sampling {
     }
 
     /**
-     * Writes the filtered distribution into {@code probs} (zero outside the kept ids). Temperature 0 gives the
-     * argmax with probability 1.
+     * The uniform number in [0, 1) of the token at {@code position} of a request seeded {@code seed}: 24 bits of
+     * SplitMix64's finaliser over the pair, exactly representable as a float (the backends take floats).
      */
-    void distribution(float[] logits, int length, float temperature, int topK, float topP, float[] probs) {
-        Arrays.fill(probs, 0, length, 0f);
-        if (temperature == 0) {
-            probs[argmax(logits, length)] = 1f;
-            return;
+    static float uniform(long seed, int position) {
+        long z = seed + (position + 1L) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (z >>> 40) / (float) (1 << 24);
+    }
+
+    /** The id drawn from {@code logits} with {@code u}, as the backends' sample draws it; temperature 0: argmax. */
+    int sample(float[] logits, int length, float temperature, int topK, float topP, float u) {
+        int best = argmax(logits, length);
+        if (temperature == 0 || Float.isNaN(logits[best])) {
+            return best;
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < length; i++) {
-            max = Math.max(max, logits[i]);
-        }
+        float max = logits[best];
         if (keys.length < length) {
             keys = new long[length];
         }
+        double all = 0;
         for (int i = 0; i < length; i++) {
             float p = (float) Math.exp((logits[i] - max) / temperature);
+            all += p;
             // non-negative floats sort like their bits; the low half makes ties prefer the lower id
             keys[i] = ((long) Float.floatToIntBits(p) << 32) | (length - 1 - i);
         }
         Arrays.sort(keys, 0, length);
         int kept = topK > 0 ? Math.min(topK, length) : length;
-        double keptMass = 0;
-        for (int j = 0; j < kept; j++) {
-            keptMass += Float.intBitsToFloat((int) (keys[length - 1 - j] >>> 32));
-        }
-        double mass = 0;
-        int n = 0;
-        while (n < kept) {
-            mass += Float.intBitsToFloat((int) (keys[length - 1 - n] >>> 32));
-            n++;
-            if (mass >= topP * keptMass) {
-                break;
+        double total = all;
+        if (kept < length) {
+            total = 0;
+            for (int j = 0; j < kept; j++) {
+                total += probability(length, j);
             }
         }
-        for (int j = 0; j < n; j++) {
-            long key = keys[length - 1 - j];
-            probs[length - 1 - (int) (key & 0xffffffffL)] = (float) (Float.intBitsToFloat((int) (key >>> 32)) / mass);
+        double prefix = total;
+        if (topP < 1) {
+            prefix = 0;
+            int n = 0;
+            while (n < kept && (n == 0 || prefix < topP * total)) {
+                prefix += probability(length, n++);
+            }
+            kept = n;
         }
-    }
-
-    /**
-     * Standard speculative sampling for one draft token {@code draft} drawn from {@code q}: accepted with
-     * probability min(1, p/q) (using {@code accept} in [0, 1)); if rejected, a replacement is drawn from
-     * norm(max(p − q, 0)) with {@code resample}, overwriting {@code p}. Returns −1 when accepted, else the
-     * replacement. The output is distributed exactly as {@code p}.
-     */
-    static int speculate(float[] p, float[] q, int length, int draft, double accept, double resample) {
-        if (accept * q[draft] < p[draft]) {
-            return -1;
-        }
-        double total = 0;
-        for (int v = 0; v < length; v++) {
-            p[v] = Math.max(0f, p[v] - q[v]);
-            total += p[v];
-        }
-        for (int v = 0; v < length; v++) {
-            p[v] = (float) (p[v] / total);
-        }
-        return draw(p, length, resample);
-    }
-
-    /** The id where the cumulative probability first exceeds {@code u} (in [0, 1)). */
-    static int draw(float[] probs, int length, double u) {
+        double target = u * prefix;
         double cumulative = 0;
-        int last = 0;
-        for (int i = 0; i < length; i++) {
-            if (probs[i] > 0) {
-                cumulative += probs[i];
-                last = i;
-                if (u < cumulative) {
-                    return i;
-                }
+        for (int j = 0; j < kept; j++) {
+            cumulative += probability(length, j);
+            if (target < cumulative) {
+                return id(length, j);
             }
         }
-        return last;   // rounding left the sum a hair under u
+        return id(length, kept - 1);   // rounding left the sum a hair under the target
+    }
+
+    /** The unnormalised probability of the j-th most likely id of the last {@link #sample}. */
+    private float probability(int length, int j) {
+        return Float.intBitsToFloat((int) (keys[length - 1 - j] >>> 32));
+    }
+
+    private int id(int length, int j) {
+        return length - 1 - (int) (keys[length - 1 - j] & 0xffffffffL);
     }
 
     /**

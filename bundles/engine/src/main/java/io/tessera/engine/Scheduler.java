@@ -54,7 +54,6 @@ final class Scheduler implements Runnable {
     private final float[] uniform;
     private final int[] sampled;
     private final float[] row;
-    private final float[] target;
     private final Sampling sampling = new Sampling();
     private final ConstraintMasks masks;
     private final SpeculativeDecoding speculation;
@@ -110,7 +109,6 @@ final class Scheduler implements Runnable {
         uniform = new float[maxRows];
         sampled = new int[maxRows];
         row = new float[vocab];
-        target = new float[vocab];
         rowSequence = new Sequence[maxRows];
         masks = new ConstraintMasks(maxRows, vocab);
         speculation = new SpeculativeDecoding(model, maxRows, vocab, new Step(tokens, positions, slots, 0), wanted,
@@ -675,8 +673,7 @@ final class Scheduler implements Runnable {
             temperature[i] = plain ? p.temperature() : 0f;
             topK[i] = p.topK();
             topP[i] = p.topP();
-            // 24 random bits: uniform in [0, 1) exactly representable as a float (a double cast could round to 1)
-            uniform[i] = plain ? s.random.nextInt(1 << 24) / (float) (1 << 24) : 0f;
+            uniform[i] = plain ? Sampling.uniform(p.seed(), s.length()) : 0f;   // the next token's position
         }
         net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
         for (int i = 0; i < m; i++) {
@@ -704,12 +701,7 @@ final class Scheduler implements Runnable {
             if (s.counts != null) {
                 Sampling.penalize(row, s.counts, p.frequencyPenalty(), p.presencePenalty());
             }
-            if (p.temperature() == 0) {
-                token = Sampling.argmax(row, model.vocab());
-            } else {
-                sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
-                token = Sampling.draw(target, model.vocab(), uniform[i]);
-            }
+            token = sampling.sample(row, model.vocab(), p.temperature(), p.topK(), p.topP(), uniform[i]);
         }
         int top = s.request.logprobs();
         emit(s, token, top < 0 ? null : Sampling.logprob(row, model.vocab(), token, top));

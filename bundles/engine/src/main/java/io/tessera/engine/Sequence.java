@@ -15,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One generation (or evaluation) as the scheduler tracks it: its tokens so far, how many of them are in the KV
- * cache, its KV slot, its random stream and where its output goes.
+ * cache, its KV slot and where its output goes.
  */
 final class Sequence {
     final GenerationRequest request;
@@ -24,7 +24,7 @@ final class Sequence {
     int evaluationHead = -1;                     // which logits an evaluation wants: -1 main, k MTP block k
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final Set<Integer> stop;
-    final SplittableRandom random;
+    final SplittableRandom random;   // a draft oracle's (bench only): sampling draws by position
     private int[] tokens;
     private int length;
     final int promptLength;
@@ -53,7 +53,6 @@ final class Sequence {
     final int[] catchUp;             // this round: rows block k would run for this sequence
     final Acceptance acceptance;
     final long[] draftSteps;         // decode steps that verified k drafts (index k)
-    float[][] draftProbs;            // sampling only: q of each draft
     final long[] proposed;
     final long[] accepted;
     long draftNanos;

@@ -20,7 +20,6 @@ final class SpeculativeDecoding {
     private final Sequence[] wantedBy;
     private final int[] sampled;       // and their argmax
     private final float[] row;
-    private final float[] target;
     private final Sampling sampling = new Sampling();
     private final DraftPolicy policy;
     private final ConstraintMasks masks;
@@ -44,7 +43,6 @@ final class SpeculativeDecoding {
         this.wantedBy = wantedBy;
         this.sampled = sampled;
         row = new float[vocab];
-        target = new float[vocab];
         var config = model.config();
         int heads = config.mtpLayers().size();
         policy = new DraftPolicy(heads, maxRows, config.routedExperts(), config.expertsPerToken());
@@ -55,10 +53,14 @@ final class SpeculativeDecoding {
 
     /**
      * Accepts the longest prefix of {@code s}'s drafts that the main model agrees with, plus the main model's own
-     * next token: greedy by argmax, with sampling by standard speculative sampling (accept with min(1, p/q), else
-     * draw from norm(max(p − q, 0))). The logits of {@code s}'s verify rows are rows {@code first ..} of the last
-     * forward, their argmax in {@code argmax}. Rolls the rejected drafts' KV back and writes the tokens to emit
-     * (accepted drafts, then the next token) into {@code out}; returns how many.
+     * next token. Greedy: its argmax. Sampling: its draw with the position's own uniform number
+     * ({@link Sampling#uniform}), the number the draft was drawn with, so a draft stands exactly when the model
+     * draws it: every token is distributed as the model's and is the very token plain sampling would emit, so a
+     * seed gives the same text whatever draft lengths the policy's timings chose. (The spec's speculative sampling,
+     * accept with min(1, p/q) else draw from norm(max(p − q, 0)), accepts a little more often but makes the text
+     * depend on them.) The logits of {@code s}'s verify rows are rows {@code first ..} of the last forward, their
+     * argmax in {@code argmax}. Rolls the rejected drafts' KV back and writes the tokens to emit (accepted drafts,
+     * then the next token) into {@code out}; returns how many.
      */
     int verify(Assembly net, Sequence s, int first, int[] argmax, long nanos, int[] out) {
         s.verifyNanos += nanos;
@@ -67,18 +69,15 @@ final class SpeculativeDecoding {
         int accepted = 0;
         int next = -1;
         for (int j = 0; j <= s.draftCount && next < 0; j++) {
+            int token;
             if (p.temperature() == 0) {                                 // the backend's argmax of row j
-                next = j < s.draftCount && argmax[first + j] == s.drafts[j] ? -1 : argmax[first + j];
-            } else if (j == s.draftCount) {                             // all drafts accepted: bonus token
-                net.readLogits(first + j, row);
-                sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
-                next = Sampling.draw(target, model.vocab(), uniform(s));
+                token = argmax[first + j];
             } else {
                 net.readLogits(first + j, row);
-                sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), target);
-                next = Sampling.speculate(target, s.draftProbs[j], model.vocab(), s.drafts[j], uniform(s),
-                        uniform(s));
+                token = sampling.sample(row, model.vocab(), p.temperature(), p.topK(), p.topP(),
+                        Sampling.uniform(p.seed(), base + 1 + j));
             }
+            next = j < s.draftCount && token == s.drafts[j] ? -1 : token;
             if (next < 0) {
                 s.accepted[j]++;
                 acceptedByHead.incrementAndGet(accepted++);
@@ -131,10 +130,6 @@ final class SpeculativeDecoding {
             copy[k] = counts.get(k);
         }
         return copy;
-    }
-
-    private static double uniform(Sequence s) {
-        return s.random.nextInt(1 << 24) / (double) (1 << 24);
     }
 
     /**
@@ -251,8 +246,9 @@ final class SpeculativeDecoding {
     }
 
     /**
-     * Draft k of {@code s} from block k's logits row {@code i}: the argmax, or a draw from q (kept for verify); with
-     * a draft oracle (greedy only), the known token with its probability, else another one.
+     * Draft k of {@code s} from block k's logits row {@code i}: the argmax, or the draw with the uniform number of
+     * the draft's position (see {@link #verify}); with a draft oracle, the known token with its
+     * probability, else another one.
      */
     private int draft(Assembly net, Sequence s, int k, int i) {
         SamplingParams p = s.request.sampling();
@@ -266,10 +262,7 @@ final class SpeculativeDecoding {
             return sampled[i];
         }
         net.readLogits(i, row);
-        if (s.draftProbs == null) {
-            s.draftProbs = new float[s.draftLimit][row.length];
-        }
-        sampling.distribution(row, model.vocab(), p.temperature(), p.topK(), p.topP(), s.draftProbs[k]);
-        return Sampling.draw(s.draftProbs[k], model.vocab(), uniform(s));
+        return sampling.sample(row, model.vocab(), p.temperature(), p.topK(), p.topP(),
+                Sampling.uniform(p.seed(), s.length() + k));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tessera.api.model.DraftOracle;
 import io.tessera.api.model.Generation;
 import io.tessera.api.model.GenerationRequest;
 import io.tessera.api.model.GenerationResult;
@@ -24,8 +25,8 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
 /**
- * Greedy speculative decoding gives exactly the tokens of plain greedy decoding, for many prompts and lengths
- * that cross the sliding window several times, with 1, 2 and 3 drafts and with the adaptive policy's choice, while
+ * Speculative decoding gives exactly the tokens of plain decoding, greedy or seeded sampling, for many prompts and
+ * lengths that cross the sliding window several times, with 1, 2 and 3 drafts and with the adaptive policy's choice, while
  * several sequences share each step.
  */
 public class SpeculativeDecodingTest {
@@ -41,8 +42,12 @@ public class SpeculativeDecodingTest {
     @InjectService
     Generator generator;
 
+    /**
+     * Greedy, and seeded sampling, give the same tokens with and without drafts: a sampled token is drawn with its
+     * position's uniform number, whatever draft lengths (here fixed, or the adaptive policy's timed choice) led there.
+     */
     @Test
-    void greedyIsIdenticalWithAndWithoutDrafts() throws Exception {
+    void tokensAreIdenticalWithAndWithoutDrafts() throws Exception {
         for (Goldens g : Goldens.withDraftHeads(Path.of(context.getProperty("tessera.repo")))) {
             String name = "spec-" + g.fixture();
             registry.load(g.checkpoint(), name, "cpu", null);
@@ -56,15 +61,18 @@ public class SpeculativeDecodingTest {
                     }
                     prompts.add(prompt);
                 }
-                List<int[]> plain = runAll(name, prompts, 0);
-                for (int drafts : new int[] {1, 2, 3, -1}) {   // -1: the node's default, the adaptive policy
-                    List<int[]> speculative = runAll(name, prompts, drafts);
-                    for (int i = 0; i < PROMPTS; i++) {
-                        assertArrayEquals(plain.get(i), speculative.get(i), g.fixture() + " prompt " + i + " (length "
-                                + prompts.get(i).length + ") with " + drafts + " drafts");
+                for (float temperature : new float[] {0f, 0.8f}) {
+                    List<int[]> plain = runAll(name, prompts, 0, temperature);
+                    for (int drafts : new int[] {1, 2, 3, -1}) {   // -1: the node's default, the adaptive policy
+                        List<int[]> speculative = runAll(name, prompts, drafts, temperature);
+                        for (int i = 0; i < PROMPTS; i++) {
+                            assertArrayEquals(plain.get(i), speculative.get(i), g.fixture() + " prompt " + i
+                                    + " (length " + prompts.get(i).length + ") at temperature " + temperature
+                                    + " with " + drafts + " drafts");
+                        }
                     }
+                    assertTrue(plain.stream().allMatch(t -> t.length == TOKENS));
                 }
-                assertTrue(plain.stream().allMatch(t -> t.length == TOKENS));
             } finally {
                 registry.unload(name);
             }
@@ -72,10 +80,11 @@ public class SpeculativeDecodingTest {
     }
 
     /**
-     * Accepted drafts and their rollback, end to end: at a high temperature the target and draft distributions are
-     * both nearly flat, so even random MTP heads get most drafts accepted. The routing record of that run — taken
-     * at verification, kept for accepted tokens only — must equal a teacher-forced pass over the same tokens: a
-     * KV slot left wrong by a rollback would change the hidden states, and with them the experts chosen.
+     * Accepted drafts and their rollback, end to end, under seeded sampling: a draft oracle proposes the tokens of
+     * the same request's run without drafts (a seed's tokens do not depend on them) seven times in ten, so most
+     * drafts stand and the rest roll back. The output must be that run's, and the routing record of the run with
+     * drafts — taken at verification, kept for accepted tokens only — must equal a teacher-forced pass over the same
+     * tokens: a KV slot left wrong by a rollback would change the hidden states, and with them the experts chosen.
      */
     @Test
     void acceptedDraftsLeaveTheCacheAsAPlainPassWould() throws Exception {
@@ -84,9 +93,14 @@ public class SpeculativeDecodingTest {
             registry.load(g.checkpoint(), name, "cpu", null);
             try {
                 int[] prompt = {3, 14, 15, 92, 65, 35, 89, 79};
-                GenerationResult speculative = generator.submit(new GenerationRequest(name, prompt, 48,
-                        new SamplingParams(20f, 0, 1f, 11), Set.of(), 3, true, null), ids -> { })
+                SamplingParams sampling = new SamplingParams(0.8f, 0, 0.95f, 11);
+                int[] withoutDrafts = generator.submit(new GenerationRequest(name, prompt, 48, sampling, Set.of(), 0,
+                        false, null), ids -> { }).result().toCompletableFuture().get(300, TimeUnit.SECONDS).tokens();
+                GenerationResult speculative = generator.submit(new GenerationRequest(name, prompt, 48, sampling,
+                        Set.of(), 3, true, null, -1, new DraftOracle(withoutDrafts, 0.7)), ids -> { })
                         .result().toCompletableFuture().get(300, TimeUnit.SECONDS);
+                assertArrayEquals(withoutDrafts, speculative.tokens(), g.fixture() + ": the oracle's drafts changed "
+                        + "the sampled tokens");
                 long accepted = Arrays.stream(speculative.stats().acceptedPerHead()).sum();
                 assertTrue(accepted > 10, g.fixture() + ": only " + accepted + " drafts accepted");
                 int[] forced = Arrays.copyOf(prompt, prompt.length + speculative.tokens().length - 1);
@@ -110,11 +124,16 @@ public class SpeculativeDecodingTest {
         }
     }
 
-    /** Submits every prompt at once, so steps batch several sequences, and collects the tokens in order. */
-    private List<int[]> runAll(String model, List<int[]> prompts, int drafts) throws Exception {
+    /**
+     * Submits every prompt at once, so steps batch several sequences, and collects the tokens in order; sampled
+     * prompts are seeded by their index (top-p 0.95, so the draws also cross the top-p cut).
+     */
+    private List<int[]> runAll(String model, List<int[]> prompts, int drafts, float temperature) throws Exception {
         List<Generation> running = new ArrayList<>();
-        for (int[] prompt : prompts) {
-            running.add(generator.submit(new GenerationRequest(model, prompt, TOKENS, SamplingParams.GREEDY, Set.of(),
+        for (int i = 0; i < prompts.size(); i++) {
+            SamplingParams sampling = temperature == 0 ? SamplingParams.GREEDY
+                    : new SamplingParams(temperature, 0, 0.95f, 100 + i);
+            running.add(generator.submit(new GenerationRequest(model, prompts.get(i), TOKENS, sampling, Set.of(),
                     drafts, false, null), ids -> { }));
         }
         List<int[]> tokens = new ArrayList<>();
