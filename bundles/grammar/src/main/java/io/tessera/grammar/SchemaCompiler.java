@@ -38,7 +38,8 @@ final class SchemaCompiler {
             "date-time", "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\\d|2[0-8])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d"
                     + "(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d)$",
             "uuid", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-            "email", "^[a-zA-Z0-9._%+-]{1,32}@[a-zA-Z0-9-]{1,32}(\\.[a-zA-Z0-9-]{1,32}){0,3}\\.(com|org|net|io|dev)$");
+            "email", "^[a-zA-Z0-9_%+-]{1,15}(\\.[a-zA-Z0-9_%+-]{1,15}){0,3}@[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?"
+                    + "(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?){0,3}\\.(com|org|net|io|dev)$");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final Nfa nfa = new Nfa();
