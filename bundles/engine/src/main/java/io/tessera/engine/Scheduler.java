@@ -559,7 +559,7 @@ final class Scheduler implements Runnable {
         if (decodeOnly) {
             speculation.stepMeasured(n, routing.distinctExperts(), nanos);
         }
-        verify(net, m, verifying, nanos);
+        verify(verifying, nanos);
         if (net.draftBlocks() > 0) {
             speculation.draftRound(net, running);
         }
@@ -659,8 +659,8 @@ final class Scheduler implements Runnable {
     }
 
     /**
-     * Samples on the backend for every wanted row: rows that end a prefill or a plain decode draw their next
-     * token; verify rows get their argmax (greedy verification needs nothing else from the host).
+     * Samples on the backend for every wanted row: rows that end a prefill or a plain decode, and verify rows, draw
+     * the token after their position with that position's uniform number (evaluations take the argmax, unused).
      */
     private void sample(Assembly net, int m) {
         if (m == 0) {
@@ -668,12 +668,11 @@ final class Scheduler implements Runnable {
         }
         for (int i = 0; i < m; i++) {
             Sequence s = wantedBy[i];
-            boolean plain = s.evaluation == null && s.draftCount == 0;
             SamplingParams p = s.request.sampling();
-            temperature[i] = plain ? p.temperature() : 0f;
+            temperature[i] = s.evaluation == null ? p.temperature() : 0f;
             topK[i] = p.topK();
             topP[i] = p.topP();
-            uniform[i] = plain ? Sampling.uniform(p.seed(), s.length()) : 0f;   // the next token's position
+            uniform[i] = Sampling.uniform(p.seed(), positions[wanted[i]] + 1);
         }
         net.sample(m, model.vocab(), temperature, topK, topP, uniform, sampled);
         for (int i = 0; i < m; i++) {
@@ -708,14 +707,14 @@ final class Scheduler implements Runnable {
     }
 
     /** Verifies each verifying sequence's drafts (its rows follow the other wanted rows in step order) and emits. */
-    private void verify(Assembly net, int m, List<Sequence> verifying, long nanos) {
+    private void verify(List<Sequence> verifying, long nanos) {
         int i = 0;
         for (Sequence s : verifying) {
             while (wantedBy[i] != s) {
                 i++;
             }
             int rows = s.draftCount + 1;
-            int count = speculation.verify(net, s, i, sampled, nanos, verified);
+            int count = speculation.verify(s, i, sampled, nanos, verified);
             for (int j = 0; j < count && s.slot >= 0; j++) {
                 emit(s, verified[j], null);
             }

@@ -53,30 +53,22 @@ final class SpeculativeDecoding {
 
     /**
      * Accepts the longest prefix of {@code s}'s drafts that the main model agrees with, plus the main model's own
-     * next token. Greedy: its argmax. Sampling: its draw with the position's own uniform number
-     * ({@link Sampling#uniform}), the number the draft was drawn with, so a draft stands exactly when the model
-     * draws it: every token is distributed as the model's and is the very token plain sampling would emit, so a
-     * seed gives the same text whatever draft lengths the policy's timings chose. (The spec's speculative sampling,
-     * accept with min(1, p/q) else draw from norm(max(p − q, 0)), accepts a little more often but makes the text
-     * depend on them.) The logits of {@code s}'s verify rows are rows {@code first ..} of the last forward, their
-     * argmax in {@code argmax}. Rolls the rejected drafts' KV back and writes the tokens to emit (accepted drafts,
-     * then the next token) into {@code out}; returns how many.
+     * next token. Each verify row's token is the backend's draw ({@code drawn}): the argmax, or with sampling the
+     * draw with the position's own uniform number ({@link Sampling#uniform}), the number the draft was drawn with,
+     * so a draft stands exactly when the model draws it: every token is distributed as the model's and is the very
+     * token plain sampling would emit, so a seed gives the same text whatever draft lengths the policy's timings
+     * chose. (The spec's speculative sampling, accept with min(1, p/q) else draw from norm(max(p − q, 0)), accepts a
+     * little more often but makes the text depend on them.) {@code s}'s verify rows are rows {@code first ..} of
+     * the last forward. Rolls the rejected drafts' KV back and writes the tokens to emit (accepted drafts, then the
+     * next token) into {@code out}; returns how many.
      */
-    int verify(Assembly net, Sequence s, int first, int[] argmax, long nanos, int[] out) {
+    int verify(Sequence s, int first, int[] drawn, long nanos, int[] out) {
         s.verifyNanos += nanos;
-        SamplingParams p = s.request.sampling();
         int base = s.length() - 1;          // position of the row that carries the last known token
         int accepted = 0;
         int next = -1;
         for (int j = 0; j <= s.draftCount && next < 0; j++) {
-            int token;
-            if (p.temperature() == 0) {                                 // the backend's argmax of row j
-                token = argmax[first + j];
-            } else {
-                net.readLogits(first + j, row);
-                token = sampling.sample(row, model.vocab(), p.temperature(), p.topK(), p.topP(),
-                        Sampling.uniform(p.seed(), base + 1 + j));
-            }
+            int token = drawn[first + j];
             next = j < s.draftCount && token == s.drafts[j] ? -1 : token;
             if (next < 0) {
                 s.accepted[j]++;
